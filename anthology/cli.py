@@ -1,0 +1,91 @@
+"""The command line: a thin shell over :mod:`anthology.build`.
+
+``main(argv)`` returns an exit code so tests can call it directly: 0 success,
+1 the project has errors (or the build failed), 2 the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .build import build_book, check_project
+from .diagnostics import Report
+from .errors import AnthologyError, ProjectError
+from .validate import available_layouts, read_layout
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="anthology", description="Build an anthology PDF from contributors' entries.")
+    parser.add_argument("--version", action="version", version=f"anthology {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    build = commands.add_parser("build", help="check the project and build the book PDF (the default)")
+    build.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    build.add_argument("-o", "--output", type=Path, help="PDF to write (default: dist/<title>.pdf)")
+    check = commands.add_parser("check", help="report every problem in the project, build nothing")
+    check.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    layouts = commands.add_parser("layouts", help="list the layouts a project can use")
+    layouts.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in ("build", "check", "layouts", "-h", "--help", "--version"):
+        args.insert(0, "build")
+    options = _parser().parse_args(args)
+    root: Path = options.project
+    if not root.is_dir():
+        print(f"anthology: error: project folder '{root}' does not exist", file=sys.stderr)
+        return 2
+    if options.command == "check":
+        return _check(root)
+    if options.command == "layouts":
+        return _layouts(root)
+    return _build(root, options.output)
+
+
+def _print_report(report: Report, root: Path) -> None:
+    for diagnostic in report.sorted():
+        print(diagnostic.format(Path.cwd()), file=sys.stderr)
+
+
+def _check(root: Path) -> int:
+    _, report = check_project(root)
+    _print_report(report, root)
+    print(f"checked {root}: {report.summary()}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def _layouts(root: Path) -> int:
+    for name in sorted(available_layouts(root.resolve())):
+        layout = read_layout(root.resolve(), name, Report())
+        print(f"{name:16} {layout.description if layout else '(has errors: run check)'}")
+    return 0
+
+
+def _build(root: Path, output: Path | None) -> int:
+    try:
+        result = build_book(root, output)
+    except ProjectError as error:
+        _print_report(error.report, root)
+        print(f"not built: {error.report.summary()}; fix the errors above", file=sys.stderr)
+        return 1
+    except AnthologyError as error:
+        print(f"anthology: error: {error}", file=sys.stderr)
+        return 1
+    _print_report(result.report, root)
+    book = result.book
+    print(f"Built {book.entry_count} entries, {book.page_count} pages in {result.seconds:.1f} s")
+    print(result.output)
+    return 0

@@ -1,0 +1,203 @@
+"""Fonts that embed once per book, however many entries are rendered apart.
+
+Entries are laid out as separate PDFs and merged. ReportLab normally numbers
+a font's glyphs in the order a document first uses them, so every entry gets a
+different subset and the merged book would carry one font program per entry.
+:class:`StableTTFont` gives every character a fixed code from one book-wide
+table instead, so the subset with a given number is byte-identical in every
+entry; ``assemble`` then keeps one copy of each. A used subset embeds all of
+its (at most 256) glyphs, which costs a little size once and saves it per entry.
+
+The families come from PyPI packages (``font-source-serif-pro``,
+``font-source-sans-pro``) so a fresh virtualenv has them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import font_source_sans_pro
+import font_source_serif_pro
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
+
+from .model import FontSet
+
+# Characters placed in subset 0 after ASCII, most used first, so that text in
+# Western, Central European and Turkish languages needs only one subset.
+_PRIORITY = (
+    "‘’“”–—…•·€‚„‹›′″"
+    + "".join(chr(c) for c in range(0xA1, 0x100))
+    + "ąćęłńśźżĄĆĘŁŃŚŹŻčďěňřšťůžČĎĚŇŘŠŤŮŽğışİĞŞőűŐŰœŒ"
+)
+
+
+def _face_path(package: object, file_name: str) -> Path:
+    return Path(package.__file__).parent / "files" / file_name  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    regular: Path
+    italic: Path
+    bold: Path
+    bold_italic: Path
+
+
+FAMILIES: dict[str, Family] = {
+    "source-serif": Family(
+        *(_face_path(font_source_serif_pro, f"SourceSerifPro-{style}.ttf")
+          for style in ("Regular", "It", "Bold", "BoldIt"))
+    ),
+    "source-sans": Family(
+        *(_face_path(font_source_sans_pro, f"SourceSansPro-{style}.ttf")
+          for style in ("Regular", "It", "Bold", "BoldIt"))
+    ),
+}
+
+
+class StableTTFont(TTFont):
+    """A TrueType font whose character codes do not depend on the document."""
+
+    def __init__(self, name: str, path: Path) -> None:
+        super().__init__(name, str(path), asciiReadable=True)
+        self._codes, self._subsets = _code_table(self.face.charToGlyph)
+        self.face.makeSubset = _memoised(self.face.makeSubset)  # type: ignore[method-assign]
+
+    def covers(self, char: str) -> bool:
+        return ord(char) in self.face.charToGlyph
+
+    def splitString(self, text, doc, encoding="utf-8"):  # type: ignore[no-untyped-def]
+        state = self.state.get(doc)
+        if state is None:
+            state = self.state[doc] = TTFont.State(True, self)
+            state.assignments = self._codes
+            state.subsets = self._subsets
+            state.frozen = 1
+            state.used = set()
+        pieces = super().splitString(text, doc, encoding)
+        state.used.update(subset for subset, _ in pieces)
+        return pieces
+
+    def addObjects(self, doc):  # type: ignore[no-untyped-def]
+        """Embed only the subsets this document used, as indirect, identical objects."""
+        state = self.state[doc]
+        for number in sorted(state.used):
+            subset = state.subsets[number]
+            internal_name = self.getSubsetInternalName(number, doc)[1:]
+            base_name = (SUBSETN(number) + b"+" + self.face.name).decode("pdfdoc")
+            font = pdfdoc.PDFTrueTypeFont()
+            font.BaseFont = base_name
+            font.FirstChar = 0
+            font.LastChar = len(subset) - 1
+            font.Widths = pdfdoc.PDFArray([self.face.getCharWidth(code) for code in subset])
+            cmap = pdfdoc.PDFStream()
+            cmap.content = makeToUnicodeCMap(base_name, subset)
+            cmap.filters = [pdfdoc.PDFZCompress]
+            font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base_name)
+            font.FontDescriptor = self.face.addSubsetObjects(doc, base_name, subset)
+            doc.idToObject["BasicFonts"].dict[internal_name] = doc.Reference(font, internal_name)
+        del self.state[doc]
+
+
+def _code_table(char_to_glyph: dict[int, int]) -> tuple[dict[int, int], list[list[int]]]:
+    """Assign every character of the font a fixed code: subset = code // 256.
+
+    Code 0 of each subset is .notdef and code 32 is the space (PDF word spacing
+    only stretches byte 32); ASCII keeps its own codes in subset 0.
+    """
+    codes = {c: c for c in range(32, 127) if c in char_to_glyph}
+    priority = [ord(c) for c in _PRIORITY if ord(c) in char_to_glyph]
+    rest = sorted(set(char_to_glyph) - set(codes) - set(priority) - {0xA0})
+    chars = priority + [c for c in rest if c > 126]
+    free = [code for code in range(1, 256) if not 32 <= code < 127]
+    subsets = [[0] * 32 + list(range(32, 127)) + [0] * 129]
+    while len(free) < len(chars):
+        base = 256 * len(subsets)
+        subsets.append([0] * 32 + [32] + [0] * 223)
+        free += [base + offset for offset in range(1, 256) if offset != 32]
+    for char, code in zip(chars, free, strict=False):
+        codes[char] = code
+        subsets[code // 256][code % 256] = char
+    last = max(codes.values())
+    subsets[-1] = subsets[-1][: last % 256 + 1]
+    return codes, subsets
+
+
+def _memoised(make_subset):  # type: ignore[no-untyped-def]
+    """Subsetting is the slow part of embedding; each subset is identical, so do it once."""
+
+    @functools.cache
+    def cached(subset: tuple[int, ...]) -> bytes:
+        return make_subset(list(subset))
+
+    return lambda subset: cached(tuple(subset))
+
+
+@functools.cache
+def register_family(family: str) -> FontSet:
+    """Register a family's four faces with ReportLab (once per process)."""
+    paths = FAMILIES[family]
+    names = FontSet(*(f"{family}-{style}" for style in ("regular", "italic", "bold", "bold-italic")))
+    for name, path in zip(
+        (names.regular, names.italic, names.bold, names.bold_italic),
+        (paths.regular, paths.italic, paths.bold, paths.bold_italic), strict=False,
+    ):
+        pdfmetrics.registerFont(StableTTFont(name, path))
+    for bold, italic, name in ((0, 0, names.regular), (0, 1, names.italic),
+                               (1, 0, names.bold), (1, 1, names.bold_italic)):
+        addMapping(names.regular, bold, italic, name)
+    return names
+
+
+def missing_glyphs(text: str, families: Iterable[str]) -> list[str]:
+    """Characters of ``text`` that no face of the given families can draw."""
+    fonts = [pdfmetrics.getFont(register_family(f).regular) for f in families]
+    return sorted({
+        c for c in text
+        if not c.isspace() and not any(ord(c) in f.face.charToGlyph for f in fonts)
+    })
+
+
+_STYLE_UPRIGHT = {"regular": "regular", "italic": "regular", "bold": "bold", "bold-italic": "bold"}
+
+
+def _split_face(face: str) -> tuple[str, str]:
+    """'source-serif-bold-italic' → ('source-serif', 'bold-italic')."""
+    family = next(f for f in FAMILIES if face.startswith(f + "-"))
+    return family, face[len(family) + 1:]
+
+
+def _fallback_chain(face: str) -> list[str]:
+    """Faces to try, in order, for a character that ``face`` cannot draw."""
+    family, style = _split_face(face)
+    chain = [face, f"{family}-{_STYLE_UPRIGHT[style]}"]
+    for other in FAMILIES:
+        chain += [f"{other}-{style}", f"{other}-{_STYLE_UPRIGHT[style]}"]
+    return list(dict.fromkeys(chain))
+
+
+@functools.lru_cache(maxsize=4096)
+def face_for(char: str, face: str) -> str:
+    """The face that draws ``char``: ``face`` itself, or the first fallback that has it."""
+    for candidate in _fallback_chain(face):
+        register_family(_split_face(candidate)[0])
+        if ord(char) in pdfmetrics.getFont(candidate).face.charToGlyph:
+            return candidate
+    return face
+
+
+def font_runs(text: str, face: str) -> list[tuple[str, str]]:
+    """Split text into (face, text) runs so every character is drawn by a face that has it."""
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        chosen = face if char.isspace() else face_for(char, face)
+        if runs and runs[-1][0] == chosen:
+            runs[-1] = (chosen, runs[-1][1] + char)
+        else:
+            runs.append((chosen, char))
+    return runs

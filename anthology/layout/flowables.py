@@ -1,0 +1,203 @@
+"""Blocks from the text stage become ReportLab flowables, escaped on the way.
+
+This is the only place where contributor text meets ReportLab's paragraph
+markup, and it goes through :func:`markup`, which escapes ``&``, ``<`` and
+``>`` in every run and quotes link targets. A test feeds it ReportLab and
+HTML tags and checks that they come out of the PDF as literal text.
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape, quoteattr
+
+from PIL import Image
+from reportlab.lib.colors import HexColor
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Spacer
+from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus.flowables import HRFlowable
+
+from ..fonts import font_runs
+from ..model import Block, CodeBlock, FontSet, Heading, ListBlock, Paragraph, Quote, Rule, Span
+from .styles import Styles
+
+
+def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str) -> str:
+    """ReportLab paragraph markup for plain spans; every character of text is escaped."""
+    parts: list[str] = []
+    for span in spans:
+        if span.line_break:
+            parts.append("<br/>")
+            continue
+        face = code_face if span.code else _face(fonts, span.bold, span.italic)
+        text = "".join(f"<font face={quoteattr(run_face)}>{escape(run)}</font>"
+                       for run_face, run in font_runs(span.text, face))
+        if span.href:
+            text = f"<a href={quoteattr(span.href)} color={quoteattr(link_color)}>{text}</a>"
+        parts.append(text)
+    return "".join(parts)
+
+
+def _face(fonts: FontSet, bold: bool, italic: bool) -> str:
+    return {(False, False): fonts.regular, (False, True): fonts.italic,
+            (True, False): fonts.bold, (True, True): fonts.bold_italic}[(bold, italic)]
+
+
+def plain(text: str, style: ParagraphStyle) -> str:
+    """Markup for a metadata string (a name, a bio) in ``style``: escaped, nothing else.
+
+    Characters the style's font lacks are set in a fallback face instead of a box.
+    """
+    return "".join(escape(run) if face == style.fontName
+                   else f"<font face={quoteattr(face)}>{escape(run)}</font>"
+                   for face, run in font_runs(text, style.fontName))
+
+
+def text_paragraph(text: str, style: ParagraphStyle) -> RLParagraph:
+    """A paragraph of plain contributor text (never interpreted as markup)."""
+    return RLParagraph(plain(text, style), style)
+
+
+class RuledParagraph(RLParagraph):
+    """A paragraph with a rule in the left margin, for block quotes (survives splitting)."""
+
+    rule_color = HexColor("#999999")
+
+    def draw(self) -> None:
+        super().draw()
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setStrokeColor(self.rule_color)
+        canvas.setLineWidth(1.5)
+        x = self.style.leftIndent - self.style.fontSize * 0.9
+        canvas.line(x, 0, x, self.height)
+        canvas.restoreState()
+
+
+class BlockRenderer:
+    """Turns blocks into flowables for one layout."""
+
+    def __init__(self, styles: Styles, link_color: str, rule_color: str) -> None:
+        self.styles = styles
+        self.link_color = link_color
+        self.rule_color = HexColor(rule_color)
+
+    def _markup(self, spans: tuple[Span, ...]) -> str:
+        return markup(spans, self.styles.body, self.styles.caption.regular, self.link_color)
+
+    def render(self, blocks: tuple[Block, ...], *, first_indent: bool = False) -> list[Flowable]:
+        flowables: list[Flowable] = []
+        after_break = not first_indent
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                style = self.styles.first if after_break else self.styles.text
+                flowables.append(RLParagraph(self._markup(block.spans), style))
+                after_break = False
+                continue
+            after_break = True
+            if isinstance(block, Heading):
+                style = self.styles.subheading if block.level == 2 else self.styles.minor_heading
+                flowables.append(RLParagraph(self._markup(block.spans), style))
+            elif isinstance(block, ListBlock):
+                flowables.append(self._list(block))
+            elif isinstance(block, Quote):
+                flowables += self._quote(block)
+            elif isinstance(block, Rule):
+                flowables.append(HRFlowable(width="30%", thickness=0.8, color=self.rule_color,
+                                            spaceBefore=self.styles.text.leading * 0.8,
+                                            spaceAfter=self.styles.text.leading * 0.8, hAlign="CENTER"))
+            elif isinstance(block, CodeBlock):
+                text = "<br/>".join(escape(line).replace(" ", "\u00a0") for line in block.text.split("\n"))
+                flowables.append(RLParagraph(text, self.styles.code))
+        return flowables
+
+    def _list(self, block: ListBlock) -> ListFlowable:
+        items = []
+        for item in block.items:
+            content: list[Flowable] = []
+            for sub in item:
+                if isinstance(sub, Paragraph):
+                    content.append(RLParagraph(self._markup(sub.spans), self.styles.list_item))
+                else:
+                    content += self.render((sub,))
+            items.append(ListItem(content))
+        style = self.styles.text
+        common = dict(leftIndent=style.fontSize * 1.8, bulletFontName=self.styles.body.regular,
+                      bulletFontSize=style.fontSize, spaceBefore=style.leading * 0.2,
+                      spaceAfter=style.leading * 0.4, bulletColor=style.textColor)
+        if block.ordered:
+            return ListFlowable(items, bulletType="1", start=str(block.start), bulletFormat="%s.",
+                                **common)
+        return ListFlowable(items, bulletType="bullet", start="•", **common)
+
+    def _quote(self, block: Quote) -> list[Flowable]:
+        flowables: list[Flowable] = []
+        for sub in block.blocks:
+            if isinstance(sub, Paragraph):
+                paragraph = RuledParagraph(self._markup(sub.spans), self.styles.quote)
+                paragraph.rule_color = self.rule_color
+                flowables.append(paragraph)
+            else:
+                flowables += self.render((sub,))
+        return flowables
+
+
+class NameBlock(Flowable):
+    """The contributor's name and affiliation, with a round headshot at the left when given."""
+
+    def __init__(self, name: RLParagraph, affiliation: RLParagraph | None,
+                 photo: Image.Image | None, diameter: float, ring_color: str) -> None:
+        super().__init__()
+        self.name, self.affiliation = name, affiliation
+        self.photo = ImageReader(photo) if photo is not None else None
+        self.diameter = diameter if photo is not None else 0
+        self.gap = diameter * 0.28 if photo is not None else 0
+        self.ring_color = HexColor(ring_color)
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        text_width = available_width - self.diameter - self.gap
+        self._name_h = self.name.wrap(text_width, available_height)[1]
+        self._aff_h = self.affiliation.wrap(text_width, available_height)[1] if self.affiliation else 0
+        self.width = available_width
+        self.height = max(self.diameter, self._name_h + self._aff_h)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        text_h = self._name_h + self._aff_h
+        if self.photo is not None:
+            d = self.diameter
+            y = (self.height - d) / 2
+            canvas.saveState()
+            path = canvas.beginPath()
+            path.circle(d / 2, y + d / 2, d / 2)
+            canvas.clipPath(path, stroke=0, fill=0)
+            canvas.drawImage(self.photo, 0, y, d, d)
+            canvas.restoreState()
+            canvas.saveState()
+            canvas.setStrokeColor(self.ring_color)
+            canvas.setLineWidth(0.75)
+            canvas.circle(d / 2, y + d / 2, d / 2, stroke=1, fill=0)
+            canvas.restoreState()
+        x = self.diameter + self.gap
+        top = (self.height + text_h) / 2
+        self.name.drawOn(canvas, x, top - self._name_h)
+        if self.affiliation:
+            self.affiliation.drawOn(canvas, x, top - text_h)
+
+
+def bio_box(name: str, bio: str, website: str, styles: Styles, link_color: str,
+            rule_color: str) -> Flowable:
+    """The note about the contributor at the end of the entry, never split from its name."""
+    parts: list[Flowable] = [
+        Spacer(1, styles.text.leading * 0.6),
+        HRFlowable(width="100%", thickness=0.5, color=HexColor(rule_color), spaceAfter=6),
+        text_paragraph(name, styles.bio_name),
+    ]
+    if bio:
+        parts.append(text_paragraph(bio, styles.bio))
+    if website:
+        link = f"<a href={quoteattr(website)} color={quoteattr(link_color)}>{plain(website, styles.bio)}</a>"
+        parts.append(RLParagraph(link, styles.bio))
+    return KeepTogether(parts)

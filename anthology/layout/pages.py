@@ -1,0 +1,51 @@
+"""Page geometry shared by entries, front matter and furniture.
+
+Pages alternate recto (odd, right-hand) and verso; with mirrored margins the
+inner margin is on the left of a recto and the right of a verso. An entry is
+laid out as if its first page were a recto: layouts that mirror margins start
+every entry on a right-hand page.
+"""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+
+from ..model import Layout
+
+
+def frame_for(layout: Layout, recto: bool, name: str) -> Frame:
+    left = layout.margin_inner if recto else layout.margin_outer
+    width = layout.page_width - layout.margin_inner - layout.margin_outer
+    height = layout.page_height - layout.margin_top - layout.margin_bottom
+    return Frame(left, layout.margin_bottom, width, height, id=name,
+                 leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+
+
+def text_width(layout: Layout) -> float:
+    return layout.page_width - layout.margin_inner - layout.margin_outer
+
+
+class BookDocTemplate(BaseDocTemplate):
+    """A document of alternating recto/verso pages, reproducible byte for byte."""
+
+    def __init__(self, buffer: io.BytesIO, layout: Layout, *, title: str, language: str,
+                 initial_font: str, extra_templates: tuple[PageTemplate, ...] = ()) -> None:
+        super().__init__(
+            buffer, pagesize=(layout.page_width, layout.page_height), invariant=1,
+            title=title, lang=language, initialFontName=initial_font, creator="anthology",
+            producer="anthology", pageCompression=1,
+        )
+        self.page_templates_list = [
+            *extra_templates,
+            PageTemplate("recto", [frame_for(layout, True, "recto")], autoNextPageTemplate="verso"),
+            PageTemplate("verso", [frame_for(layout, False, "verso")], autoNextPageTemplate="recto"),
+        ]
+        self.addPageTemplates(self.page_templates_list)
+
+
+def render(doc: BookDocTemplate, story: list[Flowable], buffer: io.BytesIO) -> tuple[bytes, int]:
+    """Build ``story`` and return the PDF bytes and the page count."""
+    doc.build(story)
+    return buffer.getvalue(), doc.page

@@ -1,0 +1,93 @@
+"""A :class:`~anthology.model.Layout` turned into ReportLab paragraph styles.
+
+Every style names its font explicitly: ReportLab's default is Helvetica,
+which is not embedded, and one forgotten style would leave the book with an
+unembedded font.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+
+from ..fonts import register_family
+from ..model import FontSet, Layout
+
+
+@dataclass(frozen=True)
+class Styles:
+    body: FontSet
+    heading: FontSet
+    caption: FontSet
+    text: ParagraphStyle
+    first: ParagraphStyle
+    """The first paragraph of an entry or after a heading (no indent)."""
+    subheading: ParagraphStyle
+    minor_heading: ParagraphStyle
+    headline: ParagraphStyle
+    name: ParagraphStyle
+    affiliation: ParagraphStyle
+    quote: ParagraphStyle
+    list_item: ParagraphStyle
+    code: ParagraphStyle
+    bio_name: ParagraphStyle
+    bio: ParagraphStyle
+    page_title: ParagraphStyle
+    """'Introduction', 'Contents'."""
+    signature: ParagraphStyle
+
+
+def build_styles(layout: Layout) -> Styles:
+    body = register_family(layout.body_font)
+    heading = register_family(layout.heading_font)
+    caption = register_family(layout.caption_font)
+    ink, muted, _accent = (HexColor(c) for c in (layout.text_color, layout.muted_color, layout.accent_color))
+    size, leading = layout.body_size, layout.body_leading
+    text = ParagraphStyle(
+        "text", fontName=body.regular, fontSize=size, leading=leading, textColor=ink,
+        alignment=TA_JUSTIFY if layout.justify else TA_LEFT, firstLineIndent=size * 1.4,
+        allowWidows=0, allowOrphans=0, splitLongWords=1, embeddedHyphenation=1,
+    )
+    small = layout.caption_size
+    return Styles(
+        body=body, heading=heading, caption=caption, text=text,
+        first=ParagraphStyle("first", parent=text, firstLineIndent=0),
+        subheading=ParagraphStyle(
+            "subheading", parent=text, fontName=heading.bold, fontSize=layout.subheading_size,
+            leading=layout.subheading_size * 1.25, spaceBefore=leading * 0.9, spaceAfter=leading * 0.35,
+            firstLineIndent=0, alignment=TA_LEFT, keepWithNext=1, textColor=ink,
+        ),
+        minor_heading=ParagraphStyle(
+            "minor_heading", parent=text, fontName=heading.bold_italic, fontSize=size,
+            leading=leading, spaceBefore=leading * 0.6, spaceAfter=leading * 0.2,
+            firstLineIndent=0, alignment=TA_LEFT, keepWithNext=1,
+        ),
+        headline=ParagraphStyle(
+            "headline", fontName=heading.bold, fontSize=layout.headline_size,
+            leading=layout.headline_size * 1.18, textColor=ink, spaceAfter=layout.headline_size * 0.5,
+        ),
+        name=ParagraphStyle("name", fontName=caption.bold, fontSize=small + 2.5,
+                            leading=(small + 2.5) * 1.3, textColor=ink),
+        affiliation=ParagraphStyle("affiliation", fontName=caption.regular, fontSize=small + 0.5,
+                                   leading=(small + 0.5) * 1.35, textColor=muted),
+        quote=ParagraphStyle("quote", parent=text, fontName=body.italic, leftIndent=size * 1.6,
+                             rightIndent=size * 1.6, firstLineIndent=0, alignment=TA_LEFT,
+                             spaceBefore=leading * 0.3, spaceAfter=leading * 0.3),
+        list_item=ParagraphStyle("list_item", parent=text, firstLineIndent=0, alignment=TA_LEFT,
+                                 spaceAfter=leading * 0.15),
+        code=ParagraphStyle("code", parent=text, fontName=caption.regular, fontSize=size * 0.9,
+                            firstLineIndent=0, alignment=TA_LEFT, leftIndent=size * 1.6),
+        bio_name=ParagraphStyle("bio_name", fontName=caption.bold, fontSize=small,
+                                leading=small * 1.4, textColor=ink),
+        bio=ParagraphStyle("bio", fontName=caption.regular, fontSize=small, leading=small * 1.4,
+                           textColor=muted),
+        page_title=ParagraphStyle("page_title", fontName=heading.bold, fontSize=layout.headline_size,
+                                  leading=layout.headline_size * 1.2, textColor=ink,
+                                  spaceAfter=layout.headline_size),
+        signature=ParagraphStyle("signature", parent=text, fontName=body.italic, alignment=TA_CENTER,
+                                 firstLineIndent=0, spaceBefore=leading),
+    )
+

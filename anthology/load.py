@@ -1,0 +1,225 @@
+"""Stage 1: read the project's files into position-carrying trees, strictly.
+
+Contributor files are hostile until checked, so YAML is never *constructed*
+by PyYAML: it is only composed into nodes, and this module turns the nodes
+into :class:`Node` values whose scalars all stay strings. The schema decides
+later what is a number. That removes YAML 1.1's surprises (``no`` becoming
+``False``, ``012345`` an octal, ``12:30`` a sexagesimal, dates) and tags such
+as ``!!python/object``. Aliases and anchors are refused (no "billion laughs"),
+nesting is capped, duplicate keys are errors (PyYAML keeps the last one
+silently) and files are size-checked before parsing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from .diagnostics import Report
+from .model import Position
+
+MAX_YAML_BYTES = 256 * 1024
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 16
+
+NULLS = {"", "~", "null", "Null", "NULL"}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A YAML value with its position. Scalars are ``str`` (or ``None`` for null)."""
+
+    value: str | list[Node] | dict[str, Node] | None
+    position: Position
+    plain: bool = False
+    """True for an unquoted scalar: only such scalars may be read as integers."""
+    key_position: Position | None = None
+    """For a value in a mapping: where its key is written."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextFile:
+    """A decoded text file; ``None`` text means it could not be read (reported)."""
+
+    path: Path
+    text: str | None
+
+
+class _YamlRefused(Exception):
+    def __init__(self, message: str, mark: yaml.Mark | None, hint: str = "") -> None:
+        super().__init__(message)
+        self.mark = mark
+        self.hint = hint
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python composer with aliases, anchors, tags and depth refused."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            raise _YamlRefused(
+                f"YAML alias '*{event.anchor}' is not allowed",
+                event.start_mark,
+                "write the value out in full; anchors and aliases are refused",
+            )
+        if isinstance(event, (ScalarEvent, CollectionStartEvent)):
+            if event.anchor is not None:
+                raise _YamlRefused(
+                    f"YAML anchor '&{event.anchor}' is not allowed",
+                    event.start_mark,
+                    "remove the '&name' anchor; anchors and aliases are refused",
+                )
+            if event.tag not in (None, "!"):
+                raise _YamlRefused(
+                    f"YAML tag '{event.tag}' is not allowed",
+                    event.start_mark,
+                    "remove the tag; values are plain text, lists or mappings",
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _YamlRefused(
+                    f"YAML nested deeper than {MAX_DEPTH} levels", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_text(path: Path, report: Report, limit: int, what: str = "file") -> TextFile:
+    """Read a UTF-8 file of at most ``limit`` bytes, reporting problems instead of raising."""
+    position = Position(path)
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            report.error(
+                position,
+                f"{what} is {size:,} bytes, more than the limit of {limit:,}",
+                "shorten it or split it",
+            )
+            return TextFile(path, None)
+        data = path.read_bytes()
+    except OSError as exc:
+        report.error(position, f"cannot read {what}: {exc.strerror or exc}")
+        return TextFile(path, None)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        report.error(
+            Position(path, line, col),
+            f"{what} is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            "save the file as UTF-8",
+        )
+        return TextFile(path, None)
+    return TextFile(path, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def parse_yaml(
+    text: str, path: Path, report: Report, first_line: int = 1
+) -> Node | None:
+    """Compose ``text`` into a :class:`Node` tree; on any problem report it and return None.
+
+    ``first_line`` is the file line where ``text`` starts (front matter starts on 2).
+    """
+    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+        report.error(
+            Position(path, first_line),
+            f"YAML is larger than {MAX_YAML_BYTES // 1024} KiB",
+            "metadata should be short; move long text into the Markdown body",
+        )
+        return None
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+    except _YamlRefused as exc:
+        report.error(_mark_position(path, exc.mark, first_line), str(exc), exc.hint)
+        return None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        report.error(
+            _mark_position(path, mark, first_line),
+            f"YAML syntax error: {problem}",
+            "check indentation, and quote values that contain ':' or '#'",
+        )
+        return None
+    except yaml.YAMLError as exc:
+        report.error(Position(path, first_line), f"YAML error: {exc}")
+        return None
+    except RecursionError:
+        report.error(Position(path, first_line), "YAML nested too deeply")
+        return None
+    finally:
+        loader.dispose()
+    if root is None:
+        return Node(None, Position(path, first_line))
+    return _convert(root, path, report, first_line)
+
+
+def _mark_position(path: Path, mark: yaml.Mark | None, first_line: int) -> Position:
+    if mark is None:
+        return Position(path, first_line)
+    return Position(path, mark.line + first_line, mark.column + 1)
+
+
+def _convert(node: yaml.Node, path: Path, report: Report, first_line: int) -> Node:
+    position = _mark_position(path, node.start_mark, first_line)
+    if isinstance(node, ScalarNode):
+        plain = node.style is None
+        value: str | None = node.value
+        if plain and node.value in NULLS:
+            value = None
+        return Node(value, position, plain)
+    if isinstance(node, SequenceNode):
+        return Node([_convert(n, path, report, first_line) for n in node.value], position)
+    assert isinstance(node, MappingNode)
+    mapping: dict[str, Node] = {}
+    for key_node, value_node in node.value:
+        key_position = _mark_position(path, key_node.start_mark, first_line)
+        if not isinstance(key_node, ScalarNode):
+            report.error(key_position, "a key must be plain text")
+            continue
+        key = key_node.value
+        if key == "<<":
+            report.error(key_position, "YAML merge keys ('<<') are not allowed")
+            continue
+        if key in mapping:
+            first = mapping[key].key_position or mapping[key].position
+            report.error(
+                key_position,
+                f"duplicate key '{key}' (first set on line {first.line})",
+                "keep one of the two; YAML would silently use the last",
+            )
+            continue
+        value = _convert(value_node, path, report, first_line)
+        mapping[key] = Node(value.value, value.position, value.plain, key_position)
+    return Node(mapping, position)
+
+
+def split_front_matter(text: str) -> tuple[str, str, int] | None:
+    """Split ``---``-fenced YAML front matter from a Markdown file.
+
+    Returns (yaml text, body, body's first line number), or None when the file
+    has no front matter.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            yaml_text = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1 :])
+            return yaml_text, body, index + 2
+    return None

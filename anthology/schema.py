@@ -1,0 +1,219 @@
+"""The declared fields of ``anthology.yaml``, a contribution and ``layout.yaml``.
+
+Each field names its kind; a kind is a function that checks one YAML node and
+returns the converted value or raises :class:`FieldProblem`. Validation walks
+these declarations, so unknown keys, missing fields and wrong types are found
+the same way everywhere, and the README's format tables list the same fields
+(a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .load import Node
+
+
+class FieldProblem(Exception):
+    """A value is present but wrong; carries a hint on how to fix it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+# Characters that are never legitimate in a name or headline: they reorder or
+# hide text (bidi overrides, zero-width joiners) or are control codes.
+_INVISIBLE = {
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+    "\u2066", "\u2067", "\u2068", "\u2069", "\u200e", "\u200f",
+}
+
+
+def _string(node: Node, multiline: bool) -> str:
+    if isinstance(node.value, (list, dict)):
+        raise FieldProblem("must be text, not a list or mapping", "write a single value")
+    text = unicodedata.normalize("NFC", node.value or "")
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if char in "\n\t" and multiline:
+            continue
+        if category in ("Cc", "Cs") or (category == "Co"):
+            raise FieldProblem(
+                f"contains the control character U+{ord(char):04X} at offset {index}",
+                "delete it; it is invisible and cannot be printed",
+            )
+    return "".join(c for c in text if c not in _INVISIBLE).strip()
+
+
+def line(node: Node) -> str:
+    """Single-line text; surrounding spaces dropped, NFC-normalised."""
+    text = _string(node, multiline=False)
+    return " ".join(text.split())
+
+
+def text(node: Node) -> str:
+    """Text that may span lines (a bio); whitespace runs fold to one space."""
+    return " ".join(_string(node, multiline=True).split())
+
+
+def markdown(node: Node) -> str:
+    """Markdown kept as written (line breaks matter)."""
+    return _string(node, multiline=True)
+
+
+def integer(node: Node) -> int:
+    if not node.plain or not isinstance(node.value, str) or not re.fullmatch(r"-?\d{1,6}", node.value):
+        raise FieldProblem("must be a whole number", "write it without quotes, e.g. 3")
+    return int(node.value)
+
+
+def number(node: Node) -> float:
+    if not node.plain or not isinstance(node.value, str):
+        raise FieldProblem("must be a number", "write it without quotes, e.g. 10.5")
+    try:
+        return float(node.value)
+    except ValueError:
+        raise FieldProblem("must be a number", "for example 10.5") from None
+
+
+def boolean(node: Node) -> bool:
+    if node.plain and node.value in ("true", "false"):
+        return node.value == "true"
+    raise FieldProblem("must be true or false")
+
+
+_UNITS = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54}
+
+
+def length(node: Node) -> float:
+    """A length in points: a number, or a number with pt, in, mm or cm."""
+    value = node.value if isinstance(node.value, str) else ""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(pt|in|mm|cm)?\s*", value)
+    if not match:
+        raise FieldProblem("must be a length", "for example 0.75in, 18mm or 54pt")
+    return float(match.group(1)) * _UNITS[match.group(2) or "pt"]
+
+
+def color(node: Node) -> str:
+    value = node.value if isinstance(node.value, str) else ""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise FieldProblem("must be a colour like '#1f2a44'", "quote it: \"#1f2a44\"")
+    return value.lower()
+
+
+def http_url(node: Node) -> str:
+    """An absolute http(s) URL with a host, nothing that could break out of markup."""
+    value = line(node)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise FieldProblem(
+            "must be an http:// or https:// address",
+            "write the full address, e.g. https://example.org/me",
+        )
+    if re.search(r"[\s\"'<>\\`{}|^]", value):
+        raise FieldProblem(
+            "contains characters that are not allowed in a web address",
+            "remove spaces, quotes and angle brackets (or percent-encode them)",
+        )
+    return value
+
+
+def language(node: Node) -> str:
+    value = line(node)
+    if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value):
+        raise FieldProblem("must be a BCP 47 language tag", "for example en, en-GB, pl or vi")
+    return value
+
+
+def slug_list(node: Node) -> tuple[str, ...]:
+    if not isinstance(node.value, list):
+        raise FieldProblem("must be a list of contribution slugs", "e.g. [zoe-lindqvist, lukasz-wrobel]")
+    return tuple(line(item) for item in node.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    kind: Callable[[Node], Any]
+    doc: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A nested mapping of fields (used by ``layout.yaml``)."""
+
+    name: str
+    fields: tuple[Field, ...]
+    doc: str
+
+
+BOOK_FIELDS: tuple[Field, ...] = (
+    Field("title", line, "The book's title.", required=True),
+    Field("subtitle", line, "Shown on the cover and title page; the PDF's subject."),
+    Field("editor", line, "Editor's name; the PDF's author."),
+    Field("edition", line, "Edition, e.g. \"First edition\" or \"2026.1\"."),
+    Field("date", line, "Publication date as printed, e.g. \"November 2026\"."),
+    Field("language", language, "BCP 47 language tag of the book (default en)."),
+    Field("license", line, "Licence line printed on the copyright page."),
+    Field("layout", line, "Name of a layout in layouts/ or built in (default perspectives)."),
+    Field("intro", markdown, "The introduction: Markdown text, or the path of a .md file in the project."),
+    Field("order", slug_list, "Optional list of contribution slugs giving the order of entries."),
+)
+
+CONTRIBUTION_FIELDS: tuple[Field, ...] = (
+    Field("name", line, "The contributor's name as printed.", required=True),
+    Field("title", line, "The entry's headline.", required=True),
+    Field("role", line, "Job title or role."),
+    Field("organization", line, "Organisation."),
+    Field("bio", text, "One to three sentences about the contributor."),
+    Field("photo", line, "Headshot (JPEG or PNG), relative to the contribution; must stay inside contributions/."),
+    Field("website", http_url, "An http:// or https:// address."),
+    Field("order", integer, "Position in the book (whole number); entries without one follow, by name."),
+)
+
+LAYOUT_SECTIONS: tuple[Section, ...] = (
+    Section("page", (
+        Field("width", length, "Page width.", required=True),
+        Field("height", length, "Page height.", required=True),
+    ), "Trim size."),
+    Section("margins", (
+        Field("top", length, "Top margin.", required=True),
+        Field("bottom", length, "Bottom margin (the folio sits inside it).", required=True),
+        Field("inner", length, "Margin on the binding side.", required=True),
+        Field("outer", length, "Margin on the outside edge.", required=True),
+    ), "Distance from the page edge to the text."),
+    Section("fonts", (
+        Field("body", line, "Family for body text: source-serif or source-sans.", required=True),
+        Field("heading", line, "Family for headlines and headings.", required=True),
+        Field("caption", line, "Family for names, captions and folios.", required=True),
+    ), "Font families by role."),
+    Section("sizes", (
+        Field("body", number, "Body text size in points.", required=True),
+        Field("leading", number, "Distance between body lines in points.", required=True),
+        Field("headline", number, "Entry headline size.", required=True),
+        Field("subheading", number, "Size of ## headings in entries.", required=True),
+        Field("caption", number, "Size of names, roles, bios and folios.", required=True),
+        Field("photo", length, "Diameter of the round headshot.", required=True),
+    ), "Type sizes."),
+    Section("colors", (
+        Field("text", color, "Body text.", required=True),
+        Field("accent", color, "Rules, links and the cover band.", required=True),
+        Field("muted", color, "Roles, captions and folios.", required=True),
+        Field("cover", color, "Cover background.", required=True),
+        Field("cover_text", color, "Text on the cover.", required=True),
+    ), "Colours as #rrggbb."),
+)
+
+LAYOUT_FIELDS: tuple[Field, ...] = (
+    Field("description", line, "One line shown by `anthology layouts`.", required=True),
+    Field("base", line, "Another layout whose values this one starts from."),
+    Field("justify", boolean, "Justify body text (true) or set it ragged right (false)."),
+)

@@ -1,0 +1,156 @@
+"""Stage 3: Markdown bodies become blocks of plain, typed spans.
+
+The supported subset is CommonMark as parsed by markdown-it-py with raw HTML
+off: paragraphs, ``##``/``###`` headings, emphasis, strong, inline code,
+links, bullet and numbered lists, block quotes, thematic breaks, hard line
+breaks and code blocks. The typographer turns straight quotes into curly ones
+and ``--``/``---`` into dashes. Nothing here knows about ReportLab: spans hold
+plain text, and the layout stage escapes it, so contributor text can never
+become markup. Links keep only http, https and mailto targets; anything else
+keeps its words and loses the link, with a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+
+from .diagnostics import Report
+from .model import (
+    Block,
+    CodeBlock,
+    Contribution,
+    Entry,
+    Heading,
+    ListBlock,
+    Paragraph,
+    Position,
+    Quote,
+    Rule,
+    Span,
+)
+
+LINK_SCHEMES = ("http", "https", "mailto")
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+    md.enable(["replacements", "smartquotes"])
+    return md
+
+
+_MARKDOWN = _parser()
+
+
+def parse_entry(contribution: Contribution, report: Report) -> Entry:
+    """Parse a contribution's body; problems are reported against its file and line."""
+    blocks = parse_markdown(contribution.body, contribution.body_position, report)
+    return Entry(contribution, blocks, tuple(words_of(blocks)))
+
+
+def parse_markdown(source: str, position: Position, report: Report) -> tuple[Block, ...]:
+    """Markdown text → blocks. ``position`` is where the text starts in its file."""
+    tree = SyntaxTreeNode(_MARKDOWN.parse(source))
+    return tuple(_blocks(tree.children, position, report))
+
+
+def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report) -> list[Block]:
+    blocks: list[Block] = []
+    for node in nodes:
+        where = Position(start.path, start.line + (node.map[0] if node.map else 0), 1)
+        kind = node.type
+        if kind == "paragraph":
+            blocks.append(Paragraph(_inline(node, where, report)))
+        elif kind == "heading":
+            level = int(node.tag[1])
+            if level not in (2, 3):
+                report.warning(where, f"heading level {level} is set as level {min(max(level, 2), 3)}",
+                               "use ## for sections and ### below them; the headline comes from 'title'")
+            blocks.append(Heading(min(max(level, 2), 3), _inline(node, where, report)))
+        elif kind in ("bullet_list", "ordered_list"):
+            items = tuple(tuple(_blocks(item.children, start, report)) for item in node.children)
+            first = int(str(node.attrs.get("start", 1)))
+            blocks.append(ListBlock(kind == "ordered_list", items, first))
+        elif kind == "blockquote":
+            blocks.append(Quote(tuple(_blocks(node.children, start, report))))
+        elif kind == "hr":
+            blocks.append(Rule())
+        elif kind in ("code_block", "fence"):
+            blocks.append(CodeBlock(node.content.rstrip("\n")))
+        else:  # pragma: no cover - the commonmark preset produces nothing else
+            report.warning(where, f"unsupported Markdown element '{kind}' set as text")
+            blocks.append(Paragraph((Span(node.content),)))
+    return blocks
+
+
+def _inline(node: SyntaxTreeNode, where: Position, report: Report) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    for child in node.children:  # the single 'inline' node
+        _spans(child.children, spans, where, report, italic=False, bold=False, href="")
+    return tuple(_merge(spans))
+
+
+def _spans(nodes: list[SyntaxTreeNode], out: list[Span], where: Position, report: Report,
+           *, italic: bool, bold: bool, href: str) -> None:
+    for node in nodes:
+        kind = node.type
+        if kind == "text":
+            if node.content:
+                out.append(Span(node.content, italic, bold, href=href))
+        elif kind == "softbreak":
+            out.append(Span(" ", italic, bold, href=href))
+        elif kind == "hardbreak":
+            out.append(Span("", line_break=True))
+        elif kind == "code_inline":
+            out.append(Span(node.content, italic, bold, code=True, href=href))
+        elif kind == "em":
+            _spans(node.children, out, where, report, italic=True, bold=bold, href=href)
+        elif kind == "strong":
+            _spans(node.children, out, where, report, italic=italic, bold=True, href=href)
+        elif kind == "link":
+            target = str(node.attrs.get("href", ""))
+            if urlsplit(target).scheme.lower() not in LINK_SCHEMES:
+                report.warning(where, f"link to '{target}' is not http, https or mailto; kept as text",
+                               "link to a web address (https://…) or an e-mail address (mailto:…)")
+                target = href
+            _spans(node.children, out, where, report, italic=italic, bold=bold, href=target)
+        elif kind == "image":
+            report.warning(where, "images inside the text are not supported; their description is kept",
+                           "give one headshot with the 'photo' field instead")
+            _spans(node.children, out, where, report, italic=italic, bold=bold, href=href)
+        else:  # pragma: no cover
+            out.append(Span(node.content, italic, bold, href=href))
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    """Join neighbouring spans of the same style (fewer, longer runs lay out faster)."""
+    merged: list[Span] = []
+    for span in spans:
+        last = merged[-1] if merged else None
+        if (last and not span.line_break and not last.line_break
+                and (last.italic, last.bold, last.code, last.href)
+                == (span.italic, span.bold, span.code, span.href)):
+            merged[-1] = Span(last.text + span.text, span.italic, span.bold, span.code, span.href)
+        else:
+            merged.append(span)
+    return merged
+
+
+def words_of(blocks: tuple[Block, ...] | list[Block]) -> list[str]:
+    """Every word of the blocks, in reading order (what a reader must find in the PDF)."""
+    words: list[str] = []
+    for block in blocks:
+        if isinstance(block, (Paragraph, Heading)):
+            words += WORD.findall("".join(" " if s.line_break else s.text for s in block.spans))
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                words += words_of(item)
+        elif isinstance(block, Quote):
+            words += words_of(block.blocks)
+        elif isinstance(block, CodeBlock):
+            words += WORD.findall(block.text)
+    return words

@@ -1,0 +1,176 @@
+"""The built sample book, read back from the PDF itself with pypdf and PDFium."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+
+import pypdfium2
+from pypdf.generic import Destination
+
+from anthology import build_book, check_project
+
+from .conftest import REPO, page_texts, reader, words
+
+
+def labels(pdf):
+    return list(pdf.page_labels)
+
+
+def test_pages_are_labelled_cover_roman_then_arabic(sample_book):
+    pdf = reader(sample_book.output)
+    page_labels = labels(pdf)
+    first_entry = sample_book.book.toc[0].page_index
+    assert page_labels[0] == "Cover"
+    assert page_labels[1:first_entry] == ["i", "ii", "iii", "iv", "v", "vi", "vii"][: first_entry - 1]
+    assert page_labels[first_entry:] == [str(n) for n in range(1, len(page_labels) - first_entry + 1)]
+
+
+def test_printed_folio_equals_page_label(sample_book):
+    """The text in each page's bottom margin is exactly its page label (none on the cover)."""
+    page_labels = labels(reader(sample_book.output))
+    document = pypdfium2.PdfDocument(str(sample_book.output))
+    for index, label in enumerate(page_labels):
+        page = document[index]
+        width, _ = page.get_size()
+        foot = page.get_textpage().get_text_bounded(left=0, bottom=0, right=width, top=60).strip()
+        assert foot == ("" if index == 0 else label), (index, foot, label)
+
+
+def contents_lines(texts, page_labels):
+    """(headline, number, name) parsed from the contents pages' own text."""
+    found = []
+    for text, label in zip(texts, page_labels, strict=False):
+        if not re.fullmatch(r"[ivx]+", label) or ("Contents" not in text and not found):
+            continue
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        for current, following in itertools.pairwise(lines):
+            match = re.fullmatch(r"(.+?)[ .]*\s(\d+)", current)
+            if match:
+                found.append((match.group(1).strip(" ."), match.group(2), following))
+    return found
+
+
+def test_each_contents_number_is_where_that_contributor_first_appears(sample_book):
+    checked, _ = check_project(REPO)
+    texts = page_texts(sample_book.output)
+    page_labels = labels(reader(sample_book.output))
+    lines = contents_lines(texts, page_labels)
+    contributions = checked.project.contributions
+    assert [name for _, _, name in lines] == [c.name for c in contributions]
+    first_entry_index = page_labels.index("1")
+    for (headline, number, name), contribution in zip(lines, contributions, strict=False):
+        assert contribution.title.startswith(headline.split("…")[0][:20])
+        first = next(i for i in range(first_entry_index, len(texts)) if name in texts[i])
+        assert page_labels[first] == number, name
+        assert contribution.title.split()[0] in texts[first]
+
+
+def test_contents_lines_link_to_entry_first_pages(sample_book):
+    pdf = reader(sample_book.output)
+    targets = []
+    for page in pdf.pages[: sample_book.book.toc[0].page_index]:
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            if annotation["/Subtype"] == "/Link" and "/Dest" in annotation:
+                targets.append(pdf.get_page_number(annotation["/Dest"][0].get_object()))
+    assert targets == [line.page_index for line in sample_book.book.toc]
+
+
+def test_outline_and_named_destinations(sample_book):
+    pdf = reader(sample_book.output)
+    outline = [(item.title, pdf.get_destination_page_number(item)) for item in pdf.outline]
+    checked, _ = check_project(REPO)
+    expected_titles = ["Introduction", "Contents"] + [f"{c.name}: {c.title}" for c in checked.project.contributions]
+    assert [title for title, _ in outline] == expected_titles
+    destinations = {name: pdf.get_destination_page_number(dest) for name, dest in pdf.named_destinations.items()
+                    if isinstance(dest, Destination)}
+    for line in sample_book.book.toc:
+        assert destinations[line.slug] == line.page_index
+        assert (f"{line.name}: {line.headline}", line.page_index) in outline
+
+
+def test_every_font_is_embedded_once(sample_book):
+    pdf = reader(sample_book.output)
+    programs: dict[str, set[int]] = {}
+    for page in pdf.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descriptor = font.get_object()["/FontDescriptor"]
+            assert "/FontFile2" in descriptor, font["/BaseFont"]
+            programs.setdefault(str(font["/BaseFont"]), set()).add(descriptor.raw_get("/FontFile2").idnum)
+    assert programs and all(len(ids) == 1 for ids in programs.values()), programs
+    assert {re.sub("^/[A-Z]{6}\\+", "", name) for name in programs} >= {
+        "SourceSerifPro-Regular", "SourceSansPro-Regular"}
+
+
+def test_every_word_of_every_body_reaches_the_pdf(sample_book):
+    checked, _ = check_project(REPO)
+    texts = page_texts(sample_book.output)
+    toc = sample_book.book.toc
+    for number, (entry, line) in enumerate(zip(checked.entries, toc, strict=False)):
+        end = toc[number + 1].page_index if number + 1 < len(toc) else len(texts)
+        found = words(" ".join(texts[line.page_index:end]))
+        position = 0
+        for word in entry.words:
+            position = found.index(word, position) + 1  # raises if a word is missing or out of order
+
+
+def test_document_metadata(sample_book):
+    pdf = reader(sample_book.output)
+    meta = pdf.metadata
+    checked, _ = check_project(REPO)
+    book = checked.project.book
+    assert (meta.title, meta.author, meta.subject) == (book.title, book.editor, book.subtitle)
+    assert pdf.trailer["/Root"]["/Lang"] == book.language
+
+
+def test_same_inputs_give_identical_bytes(tmp_path):
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+    outputs = []
+    for run in range(2):
+        target = tmp_path / f"book{run}.pdf"
+        subprocess.run([sys.executable, str(REPO / "compile.py"), "build", str(REPO), "-o", str(target)],
+                       check=True, env=env, capture_output=True)
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_markup_in_contributions_is_printed_literally(make_project, tmp_path):
+    from .conftest import entry
+
+    # In Markdown, CommonMark itself decodes entities such as &amp; (so the body's one prints "&");
+    # in metadata nothing is decoded.
+    hostile = 'x<y and y>z, a & b, <img src="/etc/passwd"/> <font color="red">red</font> <para>'
+    root = make_project({
+        **entry("Eve <b>Bold</b>", "Tags <i>stay</i> & text", hostile,
+                bio='<a href="javascript:alert(1)">click</a>', organization="R&D <Lab> &amp; Co"),
+    })
+    result = build_book(root, tmp_path / "out.pdf")
+    text = " ".join(page_texts(result.output))
+    for literal in ("x<y and y>z", "a & b", '<img src="/etc/passwd"/>', '<font color="red">red</font>',
+                    "R&D <Lab> &amp; Co", "<para>", "Eve <b>Bold</b>", "Tags <i>stay</i> & text", "R&D <Lab>",
+                    '<a href="javascript:alert(1)">click</a>'):
+        assert literal in text.replace("“", '"').replace("”", '"'), literal
+
+
+def test_failed_build_keeps_the_last_good_pdf(make_project, tmp_path):
+    from .conftest import entry
+
+    root = make_project(entry("A", "T", "Words."))
+    target = tmp_path / "book.pdf"
+    build_book(root, target)
+    good = target.read_bytes()
+    script = (
+        "import resource, signal; from pathlib import Path; from anthology import build_book\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full disk: writes fail with EFBIG\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))\n"
+        f"build_book(Path({str(root)!r}), Path({str(target)!r}))\n"
+    )
+    (root / "contributions/a.md").write_text("Other words, longer now. " * 50)
+    failed = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=REPO)
+    assert failed.returncode != 0
+    assert target.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".book")) == []

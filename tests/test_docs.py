@@ -1,0 +1,28 @@
+"""The README documents what the code accepts, and its quick start is what CI runs."""
+
+import re
+
+from anthology import schema
+
+from .conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def table_keys(heading: str) -> set[str]:
+    section = README.split(heading, 1)[1].split("\n#", 1)[0]
+    return set(re.findall(r"^\| `([a-z_]+)` \|", section, re.M))
+
+
+def test_every_field_is_documented():
+    assert table_keys("### `anthology.yaml`") == {f.name for f in schema.BOOK_FIELDS}
+    assert table_keys("### Contributions") == {f.name for f in schema.CONTRIBUTION_FIELDS}
+    assert table_keys("### Layouts") == {f.name for f in schema.LAYOUT_FIELDS} | {
+        s.name for s in schema.LAYOUT_SECTIONS}
+
+
+def test_quick_start_has_two_commands_and_ci_runs_the_second():
+    block = README.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line.split(" #")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make book", "make test"]
+    assert "make test" in (REPO / ".ci/run").read_text()

@@ -1,0 +1,55 @@
+"""Markdown → blocks: the supported subset, typography, and no markup or unsafe links."""
+
+from pathlib import Path
+
+from anthology.diagnostics import Report
+from anthology.model import CodeBlock, Heading, ListBlock, Paragraph, Position, Quote, Rule
+from anthology.text import parse_markdown, words_of
+
+WHERE = Position(Path("contributions/x.md"), 1)
+
+
+def parse(source: str):
+    report = Report()
+    return parse_markdown(source, WHERE, report), report
+
+
+def test_supported_blocks():
+    source = "Para *em* **strong**\n\n## Sub\n\n### Minor\n\n- a\n- b\n\n3. c\n\n> q\n\n---\n\n    code\n"
+    blocks, report = parse(source)
+    assert [type(b) for b in blocks] == [Paragraph, Heading, Heading, ListBlock, ListBlock, Quote, Rule, CodeBlock]
+    assert blocks[3].ordered is False and blocks[4].ordered is True and blocks[4].start == 3
+    spans = blocks[0].spans
+    assert [(s.text, s.italic, s.bold) for s in spans] == [("Para ", False, False), ("em", True, False),
+                                                          (" ", False, False), ("strong", False, True)]
+    assert not report.diagnostics
+
+
+def test_straight_quotes_become_curly_and_dashes_typographic():
+    blocks, _ = parse('He said "yes" -- it\'s done --- really...')
+    assert blocks[0].spans[0].text == "He said “yes” – it’s done — really…"
+
+
+def test_raw_html_stays_text():
+    blocks, _ = parse('<img src="/etc/passwd"/> and <b>bold</b>')
+    assert blocks[0].spans[0].text == "<img src=“/etc/passwd”/> and <b>bold</b>"
+
+
+def test_only_safe_links_survive():
+    blocks, report = parse("[a](https://example.org) [m](mailto:a@example.org) [f](ftp://example.org/x)")
+    hrefs = [s.href for s in blocks[0].spans if s.href]
+    assert hrefs == ["https://example.org", "mailto:a@example.org"]
+    assert any("ftp://example.org/x" in d.message for d in report.warnings)
+    assert "f" in words_of(blocks)
+
+
+def test_hard_break_and_words():
+    blocks, _ = parse("line one  \nline two")
+    assert any(s.line_break for s in blocks[0].spans)
+    assert words_of(blocks) == ["line", "one", "line", "two"]
+
+
+def test_h1_is_demoted_with_a_warning_at_its_line():
+    blocks, report = parse("Intro\n\n# Big\n")
+    assert blocks[1].level == 2
+    assert report.warnings[0].position.line == 3

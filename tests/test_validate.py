@@ -1,0 +1,126 @@
+"""check: every problem of a broken project in one pass, each with file:line:col and a hint."""
+
+from anthology.build import check_project
+from anthology.cli import main
+
+from .conftest import entry
+
+BODY = "Some words of text.\n"
+
+
+def messages(root):
+    _, report = check_project(root)
+    return [d.format(root) for d in report.sorted()], report
+
+
+def test_clean_project_has_no_diagnostics(make_project):
+    root = make_project(entry("Zoë Lindqvist", "A headline", BODY, order=1))
+    lines, report = messages(root)
+    assert lines == [] and not report.errors
+
+
+def test_unknown_key_suggests_the_right_one(make_project):
+    root = make_project({"contributions/a.yaml": 'name: "A"\ntitel: "T"\n', "contributions/a.md": BODY})
+    lines, _ = messages(root)
+    assert "contributions/a.yaml:2:1: error: unknown key 'titel' (did you mean 'title'?)" in lines[1]
+    assert "contributions/a.yaml:1:1: error: missing required field 'title'" in lines[0]
+
+
+def test_all_problems_reported_in_one_pass(make_project):
+    root = make_project({
+        "contributions/a.yaml": 'name: "A"\ntitle: "T"\norder: "one"\nwebsite: "javascript:alert(1)"\n',
+        "contributions/a.md": "   \n",
+        "contributions/b.yaml": 'name: "B"\ntitle: "T"\nphoto: "../../secret.jpg"\n',
+        "contributions/b.md": BODY,
+        "contributions/c.yaml": 'name: "C"\ntitle: "T"\nphoto: "missing.jpg"\n',
+        "contributions/c.md": BODY,
+    })
+    lines, report = messages(root)
+    text = "\n".join(lines)
+    assert "a.yaml:3:8: error: 'order' must be a whole number" in text
+    assert "a.yaml:4:10: error: 'website' must be an http:// or https:// address" in text
+    assert "a.md:1:1: error: the entry's body is empty" in text
+    assert "b.yaml:3:8: error: photo '../../secret.jpg' points outside contributions/" in text
+    assert "c.yaml:3:8: error: photo 'missing.jpg' not found" in text
+    assert len(report.errors) == 5
+
+
+def test_photo_escape_gives_same_error_whether_or_not_target_exists(make_project, tmp_path):
+    (tmp_path / "outside.jpg").write_bytes(b"\xff\xd8\xff")
+    root = make_project({
+        "contributions/a.yaml": 'name: "A"\ntitle: "T"\nphoto: "../../outside.jpg"\n',
+        "contributions/a.md": BODY,
+        "contributions/b.yaml": 'name: "B"\ntitle: "T"\nphoto: "../../nowhere.jpg"\n',
+        "contributions/b.md": BODY,
+        "contributions/c.yaml": 'name: "C"\ntitle: "T"\nphoto: "/etc/passwd"\n',
+        "contributions/c.md": BODY,
+    })
+    lines, _ = messages(root)
+    assert all("points outside contributions/" in line for line in lines), lines
+    assert len(lines) == 3
+
+
+def test_symlink_photo_pointing_outside_is_refused(make_project, tmp_path):
+    (tmp_path / "real.jpg").write_bytes(b"\xff\xd8\xff")
+    root = make_project(entry("A", "T", BODY, photo="face.jpg"))
+    (root / "contributions/face.jpg").symlink_to(tmp_path / "real.jpg")
+    lines, _ = messages(root)
+    assert "points outside contributions/" in lines[0]
+
+
+def test_photo_must_really_be_jpeg_or_png(make_project):
+    root = make_project({**entry("A", "T", BODY, photo="face.jpg"),
+                         "contributions/face.jpg": b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"})
+    lines, _ = messages(root)
+    assert "cannot be read as an image" in lines[0] or "not JPEG or PNG" in lines[0]
+
+
+def test_duplicate_order_points_at_the_field(make_project):
+    root = make_project({**entry("A", "T", BODY, order=1), **entry("B", "T", BODY, order=1)})
+    lines, _ = messages(root)
+    assert lines == ["contributions/b.yaml:3:8: error: duplicate order 1 (also used by a)\n"
+                     "    hint: give every entry its own order number"]
+
+
+def test_front_matter_errors_point_at_file_lines(make_project):
+    root = make_project({"contributions/solo.md": '---\nname: "S"\ntitle: "T"\nrole: [a, b]\n---\nText.\n'})
+    lines, _ = messages(root)
+    assert lines[0].startswith("contributions/solo.md:4:7: error: 'role' must be text")
+
+
+def test_unknown_layout_lists_the_available_ones(make_project):
+    root = make_project({"anthology.yaml": 'title: "T"\nlayout: perspective\n', **entry("A", "T", BODY)})
+    lines, _ = messages(root)
+    assert "unknown layout 'perspective' (did you mean 'perspectives'?)" in lines[0]
+
+
+def test_project_layout_overrides_and_reports_its_own_errors(make_project):
+    root = make_project({
+        "anthology.yaml": 'title: "T"\nlayout: mine\n',
+        "layouts/mine/layout.yaml": 'base: perspectives\ndescription: "x"\ncolors:\n  acent: "#000000"\n',
+        **entry("A", "T", BODY),
+    })
+    lines, _ = messages(root)
+    assert lines[0].startswith("layouts/mine/layout.yaml:4:3: error: unknown key 'acent' (did you mean 'accent'?)")
+
+
+def test_order_list_names_unknown_slug(make_project):
+    root = make_project({"anthology.yaml": 'title: "T"\norder: [a, zed]\n', **entry("A", "T", BODY)})
+    lines, _ = messages(root)
+    assert "order names 'zed', which is not a contribution" in lines[0]
+
+
+def test_control_characters_in_names_are_rejected_with_the_field(make_project):
+    root = make_project({"contributions/a.yaml": 'name: "A\\u0007B"\ntitle: "T"\n', "contributions/a.md": BODY})
+    lines, _ = messages(root)
+    assert "a.yaml:1:7: error: 'name' contains the control character U+0007" in lines[0]
+
+
+def test_cli_exit_codes(make_project, capsys):
+    good = make_project(entry("A", "T", BODY))
+    assert main(["check", str(good)]) == 0
+    (good / "contributions/a.yaml").write_text('name: "A"\n')
+    assert main(["check", str(good)]) == 1
+    assert "missing required field 'title'" in capsys.readouterr().err
+    assert main(["check", str(good / "nowhere")]) == 2
+    assert main(["build", str(good)]) == 1
