@@ -75,6 +75,7 @@ def assemble(book: BookConfig, layout: Layout, intro: tuple[Block, ...],
     for index, (page, marks) in enumerate(zip(overlay.pages, furniture, strict=False)):
         if marks.folio or marks.running_head:
             writer.pages[index].merge_page(page)
+            writer.pages[index].compress_content_streams()
 
     for area in front.links:
         target = next(line.page_index for line in toc if line.slug == area.slug)

@@ -8,9 +8,9 @@ HTML tags and checks that they come out of the PDF as literal text.
 
 from __future__ import annotations
 
+import io
 from xml.sax.saxutils import escape, quoteattr
 
-from PIL import Image
 from reportlab.lib.colors import HexColor
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
@@ -147,10 +147,10 @@ class NameBlock(Flowable):
     """The contributor's name and affiliation, with a round headshot at the left when given."""
 
     def __init__(self, name: RLParagraph, affiliation: RLParagraph | None,
-                 photo: Image.Image | None, diameter: float, ring_color: str) -> None:
+                 photo: bytes | None, diameter: float, ring_color: str) -> None:
         super().__init__()
         self.name, self.affiliation = name, affiliation
-        self.photo = ImageReader(photo) if photo is not None else None
+        self.photo = ImageReader(io.BytesIO(photo)) if photo is not None else None
         self.diameter = diameter if photo is not None else 0
         self.gap = diameter * 0.28 if photo is not None else 0
         self.ring_color = HexColor(ring_color)

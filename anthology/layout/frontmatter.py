@@ -17,9 +17,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, FrameBreak, NextPageTemplate, PageBreak, PageTemplate, Spacer
 from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus.flowables import TopPadder
 
 from ..model import Block, BookConfig, Layout, LinkArea, RenderedFrontMatter
-from .flowables import BlockRenderer, text_paragraph
+from .flowables import BlockRenderer, plain, text_paragraph
 from .pages import BookDocTemplate, render, text_width
 from .styles import Styles, build_styles
 
@@ -70,7 +71,8 @@ class ContentsEntry(Flowable):
         canvas.drawRightString(self.width, baseline, self.line.label)
         number_w = canvas.stringWidth(self.line.label, self.number_style.fontName, self.number_style.fontSize)
         dot_w = canvas.stringWidth(". ", self.number_style.fontName, self.number_style.fontSize)
-        start, end = used + dot_w, self.width - number_w - dot_w * 0.6
+        slot = max(number_w, canvas.stringWidth("000", self.number_style.fontName, self.number_style.fontSize))
+        start, end = used + dot_w, self.width - slot - dot_w * 0.6  # one end for all: dots line up
         count = int((end - start) // dot_w)
         if count > 1:
             canvas.drawRightString(end, baseline, ". " * count)
@@ -120,7 +122,8 @@ def render_front_matter(book: BookConfig, layout: Layout, intro: tuple[Block, ..
     imprint_lines = [book.title + (f": {book.subtitle}" if book.subtitle else ""),
                      ", ".join(p for p in (book.edition, book.date) if p), book.license,
                      f"Set in {_family_names(layout)}."]
-    story += [text_paragraph(text, imprint) for text in imprint_lines if text]
+    imprint_markup = "<br/>".join(plain(text, imprint) for text in imprint_lines if text)
+    story.append(TopPadder(RLParagraph(imprint_markup, imprint)))  # sits at the foot of the page
     story += [NextPageTemplate("recto"), PageBreak(), _Mark("intro", marks),
               RLParagraph("Introduction", styles.page_title)]
     renderer = BlockRenderer(styles, layout.accent_color, layout.accent_color)

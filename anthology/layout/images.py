@@ -8,6 +8,8 @@ inside a circle by the layout.
 
 from __future__ import annotations
 
+import io
+
 from PIL import Image, ImageOps
 
 from ..model import Photo
@@ -15,8 +17,12 @@ from ..model import Photo
 PRINT_DPI = 300
 
 
-def prepare_headshot(photo: Photo, diameter_pt: float) -> Image.Image:
-    """A square RGB image of the photo's centre, at most 300 dpi for ``diameter_pt``."""
+def prepare_headshot(photo: Photo, diameter_pt: float) -> bytes:
+    """JPEG bytes of a square RGB crop of the photo's centre, at most 300 dpi for ``diameter_pt``.
+
+    JPEG rather than raw pixels: ReportLab embeds JPEG data as it is, which keeps
+    a headshot to a few kilobytes in the book.
+    """
     with Image.open(photo.path) as source:
         source.load()
         image = ImageOps.exif_transpose(source)
@@ -32,4 +38,6 @@ def prepare_headshot(photo: Photo, diameter_pt: float) -> Image.Image:
     square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS, centering=(0.5, 0.4))
     clean = Image.new("RGB", (target, target))
     clean.paste(square.resize((target, target), Image.Resampling.LANCZOS))
-    return clean
+    encoded = io.BytesIO()
+    clean.save(encoded, "JPEG", quality=88, optimize=True)  # no exif= argument: no metadata
+    return encoded.getvalue()
