@@ -15,7 +15,6 @@ The families come from PyPI packages (``font-source-serif-pro``,
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,9 +66,6 @@ class StableTTFont(TTFont):
         super().__init__(name, str(path), asciiReadable=True)
         self._codes, self._subsets = _code_table(self.face.charToGlyph)
         self.face.makeSubset = _memoised(self.face.makeSubset)  # type: ignore[method-assign]
-
-    def covers(self, char: str) -> bool:
-        return ord(char) in self.face.charToGlyph
 
     def splitString(self, text, doc, encoding="utf-8"):  # type: ignore[no-untyped-def]
         state = self.state.get(doc)
@@ -154,15 +150,13 @@ def register_family(family: str) -> FontSet:
     return names
 
 
-def missing_glyphs(text: str, families: Iterable[str]) -> list[str]:
-    """Characters of ``text`` that no face of the given families can draw."""
-    fonts = [pdfmetrics.getFont(register_family(f).regular) for f in families]
-    return sorted({
-        c for c in text
-        if not c.isspace() and not any(ord(c) in f.face.charToGlyph for f in fonts)
-    })
+def missing_glyphs(text: str) -> list[str]:
+    """Characters of ``text`` that no face of any family can draw (they would print as boxes)."""
+    return sorted(c for c in set(text) if not c.isspace()
+                  and ord(c) not in pdfmetrics.getFont(face_for(c, _ANY_FACE)).face.charToGlyph)
 
 
+_ANY_FACE = "source-serif-regular"
 _STYLE_UPRIGHT = {"regular": "regular", "italic": "regular", "bold": "bold", "bold-italic": "bold"}
 
 

@@ -174,3 +174,25 @@ def test_failed_build_keeps_the_last_good_pdf(make_project, tmp_path):
     assert failed.returncode != 0
     assert target.read_bytes() == good
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".book")) == []
+
+
+def test_headshot_reaches_the_pdf_without_its_metadata(make_project, tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from .conftest import entry
+
+    photo = Image.new("RGB", (400, 500), (180, 120, 90))
+    exif = Image.Exif()
+    exif[0x010E] = "SECRET-DESCRIPTION"  # ImageDescription
+    exif[0x0112] = 6  # rotated: must be applied, then dropped
+    encoded = BytesIO()
+    photo.save(encoded, "JPEG", exif=exif.tobytes(), comment=b"SECRET-COMMENT")
+    root = make_project({**entry("A", "T", "Words.", photo="a.jpg"), "contributions/a.jpg": encoded.getvalue()})
+    result = build_book(root, tmp_path / "out.pdf")
+    raw = result.output.read_bytes()
+    images = [image for page in reader(result.output).pages for image in page.images]
+    assert len(images) == 1
+    assert b"SECRET" not in raw and b"SECRET" not in images[0].data and b"Exif" not in images[0].data
+    assert images[0].image.size[0] == images[0].image.size[1]  # cropped square for the round frame

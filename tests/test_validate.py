@@ -124,3 +124,10 @@ def test_cli_exit_codes(make_project, capsys):
     assert "missing required field 'title'" in capsys.readouterr().err
     assert main(["check", str(good / "nowhere")]) == 2
     assert main(["build", str(good)]) == 1
+
+
+def test_characters_no_font_can_draw_are_errors_not_boxes(make_project):
+    root = make_project(entry("A", "Sailing ⛵ home", "Text with a 𝄞 clef.\n"))
+    text = "\n".join(messages(root)[0])
+    assert "contributions/a.yaml:2:8: error: '⛵' (U+26F5) in title cannot be drawn" in text
+    assert "contributions/a.md:1:1: error: '𝄞' (U+1D11E) in body cannot be drawn" in text

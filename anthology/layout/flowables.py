@@ -23,14 +23,19 @@ from ..model import Block, CodeBlock, FontSet, Heading, ListBlock, Paragraph, Qu
 from .styles import Styles
 
 
-def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str) -> str:
-    """ReportLab paragraph markup for plain spans; every character of text is escaped."""
+def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str,
+           *, bold: bool = False, italic: bool = False) -> str:
+    """ReportLab paragraph markup for plain spans; every character of text is escaped.
+
+    ``bold`` and ``italic`` are the surrounding style's own weight and slant (a heading
+    is bold throughout); a span's emphasis adds to them.
+    """
     parts: list[str] = []
     for span in spans:
         if span.line_break:
             parts.append("<br/>")
             continue
-        face = code_face if span.code else _face(fonts, span.bold, span.italic)
+        face = code_face if span.code else _face(fonts, span.bold or bold, span.italic or italic)
         text = "".join(f"<font face={quoteattr(run_face)}>{escape(run)}</font>"
                        for run_face, run in font_runs(span.text, face))
         if span.href:
@@ -83,8 +88,10 @@ class BlockRenderer:
         self.link_color = link_color
         self.rule_color = HexColor(rule_color)
 
-    def _markup(self, spans: tuple[Span, ...]) -> str:
-        return markup(spans, self.styles.body, self.styles.caption.regular, self.link_color)
+    def _markup(self, spans: tuple[Span, ...], fonts: FontSet | None = None, *,
+                bold: bool = False, italic: bool = False) -> str:
+        return markup(spans, fonts or self.styles.body, self.styles.caption.regular, self.link_color,
+                      bold=bold, italic=italic)
 
     def render(self, blocks: tuple[Block, ...], *, first_indent: bool = False) -> list[Flowable]:
         flowables: list[Flowable] = []
@@ -98,7 +105,8 @@ class BlockRenderer:
             after_break = True
             if isinstance(block, Heading):
                 style = self.styles.subheading if block.level == 2 else self.styles.minor_heading
-                flowables.append(RLParagraph(self._markup(block.spans), style))
+                text = self._markup(block.spans, self.styles.heading, bold=True, italic=block.level == 3)
+                flowables.append(RLParagraph(text, style))
             elif isinstance(block, ListBlock):
                 flowables.append(self._list(block))
             elif isinstance(block, Quote):
@@ -135,7 +143,7 @@ class BlockRenderer:
         flowables: list[Flowable] = []
         for sub in block.blocks:
             if isinstance(sub, Paragraph):
-                paragraph = RuledParagraph(self._markup(sub.spans), self.styles.quote)
+                paragraph = RuledParagraph(self._markup(sub.spans, italic=True), self.styles.quote)
                 paragraph.rule_color = self.rule_color
                 flowables.append(paragraph)
             else:
