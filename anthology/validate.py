@@ -22,6 +22,7 @@ from PIL import Image
 
 from . import schema
 from .diagnostics import Report, did_you_mean
+from .fonts import FAMILIES
 from .load import MAX_BODY_BYTES, MAX_YAML_BYTES, Node, parse_yaml, read_text, split_front_matter
 from .model import BookConfig, Contribution, Layout, Photo, Position
 
@@ -255,8 +256,6 @@ def read_layout(root: Path, name: str, report: Report) -> Layout | None:
             sections[section.name] = {k: v for k, (v, _) in checked.items()}
     if values is None or len(sections) != len(schema.LAYOUT_SECTIONS):
         return None
-    from .fonts import FAMILIES  # the font catalogue is the layout stage's
-
     for role, family in sections["fonts"].items():
         if family not in FAMILIES:
             report.error(node.value["fonts"].value[role].position,  # type: ignore[index,union-attr]
