@@ -11,9 +11,8 @@ from pathlib import Path
 from .assemble import assemble
 from .diagnostics import Report
 from .errors import ProjectError
-from .fonts import missing_glyphs
 from .layout.entry import layout_entry
-from .model import Block, Book, Contribution, Entry, Position
+from .model import Block, Book, Entry, Position
 from .publish import write_atomically
 from .text import parse_entry, parse_markdown
 from .validate import Project, validate_project
@@ -46,19 +45,7 @@ def check_project(root: Path) -> tuple[CheckedProject | None, Report]:
     intro_position = book.intro_position or Position(book.root / "anthology.yaml")
     intro = parse_markdown(book.intro, intro_position, report)
     entries = tuple(parse_entry(c, report) for c in project.contributions)
-    for contribution in project.contributions:
-        _check_glyphs(contribution, report)
     return CheckedProject(project, entries, intro), report
-
-
-def _check_glyphs(contribution: Contribution, report: Report) -> None:
-    """Every character must have a glyph in some face: never print a silent box."""
-    fields = {key: getattr(contribution, key) for key in ("name", "title", "role", "organization", "bio")}
-    for key, text in [*fields.items(), ("body", contribution.body)]:
-        for char in missing_glyphs(text):
-            where = contribution.body_position if key == "body" else contribution.positions[key]
-            report.error(where, f"'{char}' (U+{ord(char):04X}) in {key} cannot be drawn by the book's fonts",
-                         "replace the character, or ask the editor for a layout with a font that has it")
 
 
 def build_book(root: Path, output: Path | None = None) -> BuildResult:

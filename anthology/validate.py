@@ -22,7 +22,7 @@ from PIL import Image
 
 from . import schema
 from .diagnostics import Report, did_you_mean
-from .fonts import FAMILIES
+from .fonts import FAMILIES, missing_glyphs
 from .load import MAX_BODY_BYTES, MAX_YAML_BYTES, Node, parse_yaml, read_text, split_front_matter
 from .model import BookConfig, Contribution, Layout, Photo, Position
 
@@ -71,6 +71,7 @@ def _read_book(root: Path, report: Report) -> BookConfig | None:
     values = _check_mapping(parse_yaml(source.text, path, report), schema.BOOK_FIELDS, path, report)
     if values is None or "title" not in values:
         return None
+    _check_glyphs(values, report)
     intro, intro_position = values.pop("intro", ("", None))
     if intro and "\n" not in intro.strip() and intro.strip().endswith(".md"):
         intro, intro_position = _read_intro_file(root, intro.strip(), intro_position, report)
@@ -159,6 +160,7 @@ def _contribution(folder: Path, path: Path, node: Node | None, body: str | None,
         report.error(body_position, "the entry's body is empty", "write the text of the entry")
     if values is None or body is None or not {"name", "title"} <= values.keys():
         return None
+    _check_glyphs({**values, "body": (body, body_position)}, report)
     positions = {key: position for key, (_, position) in values.items()}
     photo = None
     if "photo" in values:
@@ -193,6 +195,14 @@ def _check_photo(folder: Path, name: str, position: Position, report: Report) ->
                      "a headshot of 1000×1000 pixels is plenty")
         return None
     return Photo(path, position)
+
+
+def _check_glyphs(values: dict[str, tuple[Any, Position]], report: Report) -> None:
+    """Every character must have a glyph in some face of the fonts: never print a silent box."""
+    for key, (value, position) in values.items():
+        for char in missing_glyphs(value) if isinstance(value, str) else ():
+            report.error(position, f"'{char}' (U+{ord(char):04X}) in {key} cannot be drawn by the book's fonts",
+                         "replace the character, or ask the editor for a layout with a font that has it")
 
 
 def _inside(base: Path, name: str, position: Position, report: Report, what: str,
