@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="check the project and build the book PDF (the default)")
     build.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
     build.add_argument("-o", "--output", type=Path, help="PDF to write (default: dist/<title>.pdf)")
+    build.add_argument("--skip-invalid", action="store_true",
+                       help="leave out contributions with errors (listed) instead of refusing to build")
     check = commands.add_parser("check", help="report every problem in the project, build nothing")
     check.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
     layouts = commands.add_parser("layouts", help="list the layouts a project can use")
@@ -52,17 +54,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(root)
     if options.command == "layouts":
         return _layouts(root)
-    return _build(root, options.output)
+    return _build(root, options.output, options.skip_invalid)
 
 
-def _print_report(report: Report, root: Path) -> None:
+def _print_report(report: Report) -> None:
     for diagnostic in report.sorted():
         print(diagnostic.format(Path.cwd()), file=sys.stderr)
 
 
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _check(root: Path) -> int:
     _, report = check_project(root)
-    _print_report(report, root)
+    _print_report(report)
     print(f"checked {root}: {report.summary()}", file=sys.stderr)
     return 1 if report.errors else 0
 
@@ -74,18 +83,24 @@ def _layouts(root: Path) -> int:
     return 0
 
 
-def _build(root: Path, output: Path | None) -> int:
+def _build(root: Path, output: Path | None, skip_invalid: bool) -> int:
     try:
-        result = build_book(root, output)
+        result = build_book(root, output, skip_invalid=skip_invalid)
     except ProjectError as error:
-        _print_report(error.report, root)
+        _print_report(error.report)
         print(f"not built: {error.report.summary()}; fix the errors above", file=sys.stderr)
         return 1
     except AnthologyError as error:
         print(f"anthology: error: {error}", file=sys.stderr)
         return 1
-    _print_report(result.report, root)
+    _print_report(result.report)
+    for rejected in result.skipped:
+        for diagnostic in rejected.diagnostics:
+            print(diagnostic.format(Path.cwd()), file=sys.stderr)
+        count = len(rejected.diagnostics)
+        print(f"skipped {_shown(rejected.source)} ({count} error{'s' * (count != 1)})", file=sys.stderr)
     book = result.book
-    print(f"Built {book.entry_count} entries, {book.page_count} pages in {result.seconds:.1f} s")
+    skipped = f", skipped {len(result.skipped)}" if result.skipped else ""
+    print(f"Built {book.entry_count} entries{skipped}, {book.page_count} pages in {result.seconds:.1f} s")
     print(result.output)
     return 0

@@ -15,6 +15,7 @@ The families come from PyPI packages (``font-source-serif-pro``,
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,12 +93,23 @@ class StableTTFont(TTFont):
             font.LastChar = len(subset) - 1
             font.Widths = pdfdoc.PDFArray([self.face.getCharWidth(code) for code in subset])
             cmap = pdfdoc.PDFStream()
-            cmap.content = makeToUnicodeCMap(base_name, subset)
+            cmap.content = _to_unicode_cmap(base_name, subset)
             cmap.filters = [pdfdoc.PDFZCompress]
             font.ToUnicode = doc.Reference(cmap, "toUnicodeCMap:" + base_name)
             font.FontDescriptor = self.face.addSubsetObjects(doc, base_name, subset)
             doc.idToObject["BasicFonts"].dict[internal_name] = doc.Reference(font, internal_name)
         del self.state[doc]
+
+
+def _to_unicode_cmap(base_name: str, subset: list[int]) -> str:
+    """ReportLab's ToUnicode map, with characters beyond U+FFFF as UTF-16 surrogate pairs.
+
+    ReportLab writes them as five hex digits (``<1F12F>``), which readers
+    decode as the wrong character or drop, so copy and search would fail.
+    """
+    return re.sub(r"^(<[0-9A-F]{2}> )<([0-9A-F]{5,6})>$",
+                  lambda m: f"{m[1]}<{chr(int(m[2], 16)).encode('utf-16-be').hex().upper()}>",
+                  makeToUnicodeCMap(base_name, subset), flags=re.MULTILINE)
 
 
 def _code_table(char_to_glyph: dict[int, int]) -> tuple[dict[int, int], list[list[int]]]:
@@ -188,10 +200,14 @@ def face_for(char: str, face: str) -> str:
 def font_runs(text: str, face: str) -> list[tuple[str, str]]:
     """Split text into (face, text) runs so every character is drawn by a face that has it."""
     runs: list[tuple[str, str]] = []
-    for char in text:
+    start = 0
+    current = face
+    for index, char in enumerate(text):
         chosen = face if char.isspace() else face_for(char, face)
-        if runs and runs[-1][0] == chosen:
-            runs[-1] = (chosen, runs[-1][1] + char)
-        else:
-            runs.append((chosen, char))
+        if chosen != current:
+            if index > start:
+                runs.append((current, text[start:index]))
+            start, current = index, chosen
+    if len(text) > start:
+        runs.append((current, text[start:]))
     return runs

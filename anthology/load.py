@@ -12,6 +12,10 @@ silently) and files are size-checked before parsing.
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +27,7 @@ from .diagnostics import Report
 from .model import Position
 
 MAX_YAML_BYTES = 256 * 1024
-MAX_BODY_BYTES = 4 * 1024 * 1024
+"""anthology.yaml and layout files (the editor's own; contributions have :class:`Limits`)."""
 MAX_DEPTH = 16
 
 NULLS = {"", "~", "null", "Null", "NULL"}
@@ -95,21 +99,46 @@ class _StrictLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def read_text(path: Path, report: Report, limit: int, what: str = "file") -> TextFile:
-    """Read a UTF-8 file of at most ``limit`` bytes, reporting problems instead of raising."""
-    position = Position(path)
+def read_bytes(path: Path, report: Report, limit: int, what: str = "file",
+               position: Position | None = None, limit_name: str = "") -> bytes | None:
+    """Read a regular file of at most ``limit`` bytes, reporting problems instead of raising.
+
+    The file is opened without following a final symlink and without blocking,
+    and checked with ``fstat`` before a byte is read, so a FIFO, a device such
+    as ``/dev/zero`` or a directory is refused instead of hanging or filling
+    memory; no more than ``limit + 1`` bytes are ever read.
+    """
+    position = position or Position(path)
+    raise_it = f"or raise limits.{limit_name} in anthology.yaml" if limit_name else "or split it"
     try:
-        size = path.stat().st_size
-        if size > limit:
-            report.error(
-                position,
-                f"{what} is {size:,} bytes, more than the limit of {limit:,}",
-                "shorten it or split it",
-            )
-            return TextFile(path, None)
-        data = path.read_bytes()
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
-        report.error(position, f"cannot read {what}: {exc.strerror or exc}")
+        problem = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})"
+        report.error(position, f"{what} {problem}", "replace it with an ordinary file")
+        return None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            report.error(position, f"{what} is not a regular file", "replace it with an ordinary file")
+            return None
+        with os.fdopen(handle, "rb", closefd=False) as stream:
+            data = stream.read(limit + 1)
+    except OSError as exc:
+        report.error(position, f"{what} cannot be read ({exc.strerror or exc})")
+        return None
+    finally:
+        os.close(handle)
+    if len(data) > limit:
+        report.error(position, f"{what} is {max(info.st_size, len(data)):,} bytes, more than the limit of {limit:,}",
+                     f"make it smaller, {raise_it}")
+        return None
+    return data
+
+
+def read_text(path: Path, report: Report, limit: int, what: str = "file", limit_name: str = "") -> TextFile:
+    """Read a UTF-8 text file of at most ``limit`` bytes, NFC-normalised, with plain newlines."""
+    data = read_bytes(path, report, limit, what, limit_name=limit_name)
+    if data is None:
         return TextFile(path, None)
     try:
         text = data.decode("utf-8-sig")
@@ -123,20 +152,21 @@ def read_text(path: Path, report: Report, limit: int, what: str = "file") -> Tex
             "save the file as UTF-8",
         )
         return TextFile(path, None)
-    return TextFile(path, text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return TextFile(path, text)
 
 
 def parse_yaml(
-    text: str, path: Path, report: Report, first_line: int = 1
+    text: str, path: Path, report: Report, first_line: int = 1, limit: int = MAX_YAML_BYTES
 ) -> Node | None:
     """Compose ``text`` into a :class:`Node` tree; on any problem report it and return None.
 
     ``first_line`` is the file line where ``text`` starts (front matter starts on 2).
     """
-    if len(text.encode("utf-8")) > MAX_YAML_BYTES:
+    if len(text.encode("utf-8")) > limit:
         report.error(
             Position(path, first_line),
-            f"YAML is larger than {MAX_YAML_BYTES // 1024} KiB",
+            f"YAML is larger than {limit:,} bytes",
             "metadata should be short; move long text into the Markdown body",
         )
         return None

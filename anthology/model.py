@@ -22,12 +22,16 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class Photo:
-    """A checked headshot: the file lies inside ``contributions/``."""
+    """A checked headshot: the file lay inside ``contributions/`` and decoded cleanly."""
 
     path: Path
-    """Absolute, resolved path of the image file."""
+    """Absolute, resolved path of the image file (for messages; it is not read again)."""
     position: Position
-    """Where the ``photo`` field was written, for image errors found later."""
+    """Where the ``photo`` field was written, for image problems found later."""
+    jpeg: bytes = field(repr=False)
+    """Upright RGB pixels re-encoded without any metadata (see :mod:`anthology.photos`)."""
+    size: tuple[int, int] = (0, 0)
+    """Width and height in pixels of the file as submitted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,24 @@ class Contribution:
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-contribution size caps, checked before anything is parsed or decoded.
+
+    Defaults suit one- to five-page entries with a phone-camera headshot; an
+    editor raises them in ``anthology.yaml``'s ``limits:`` section.
+    """
+
+    metadata_bytes: int = 64 * 1024
+    """A contribution's YAML (or front matter)."""
+    body_bytes: int = 1024 * 1024
+    """A contribution's Markdown file (about 150 000 words)."""
+    photo_bytes: int = 20 * 1024 * 1024
+    """A headshot file."""
+    photo_megapixels: float = 50.0
+    """A headshot's width × height, read from its header before decoding."""
+
+
+@dataclass(frozen=True, slots=True)
 class BookConfig:
     """The book as described by ``anthology.yaml``."""
 
@@ -73,6 +95,7 @@ class BookConfig:
     """Markdown of the introduction (read from the file when a path was given)."""
     intro_position: Position | None = None
     order: tuple[str, ...] = ()
+    limits: Limits = Limits()
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,14 @@
 The PDF is written to a temporary file in the destination folder, flushed
 and fsynced, then renamed over the old one. A build that fails at any point
 leaves the previous PDF byte for byte as it was and no temporary file behind.
+A process killed outright (``kill -9``, a file-size signal) cannot clean up,
+so temporary names carry the writer's process id and the next build removes
+those whose writer no longer runs.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -15,7 +19,8 @@ from pathlib import Path
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` in one rename; never leave a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_abandoned(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(handle, _mode_for(path))
         with os.fdopen(handle, "wb") as stream:
@@ -31,6 +36,24 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def _remove_abandoned(path: Path) -> None:
+    """Delete temporary files left by writers of ``path`` that were killed."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _mode_for(path: Path) -> int:

@@ -125,6 +125,25 @@ def http_url(node: Node) -> str:
     return value
 
 
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
+
+
+def size(node: Node) -> int:
+    """A byte count: a whole number, or a number with KiB, MiB, kB or MB."""
+    value = node.value if isinstance(node.value, str) else ""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", value)
+    if not match or match.group(2).lower() not in _BYTE_UNITS or float(match.group(1)) <= 0:
+        raise FieldProblem("must be a size in bytes", "for example 65536, 64 KiB or 20 MiB")
+    return int(float(match.group(1)) * _BYTE_UNITS[match.group(2).lower()])
+
+
+def positive_number(node: Node) -> float:
+    value = number(node)
+    if not 0 < value < 1e9:
+        raise FieldProblem("must be a number above zero", "for example 50")
+    return value
+
+
 def language(node: Node) -> str:
     value = line(node)
     if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value):
@@ -148,7 +167,7 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    """A nested mapping of fields (used by ``layout.yaml``)."""
+    """A nested mapping of fields (``limits:`` in anthology.yaml, the sections of ``layout.yaml``)."""
 
     name: str
     fields: tuple[Field, ...]
@@ -166,6 +185,17 @@ BOOK_FIELDS: tuple[Field, ...] = (
     Field("layout", line, "Name of a layout in layouts/ or built in (default perspectives)."),
     Field("intro", markdown, "The introduction: Markdown text, or the path of a .md file in the project."),
     Field("order", slug_list, "Optional list of contribution slugs giving the order of entries."),
+)
+
+LIMIT_FIELDS: tuple[Field, ...] = (
+    Field("metadata_bytes", size, "Largest contribution YAML or front matter (default 64 KiB)."),
+    Field("body_bytes", size, "Largest contribution Markdown file (default 1 MiB)."),
+    Field("photo_bytes", size, "Largest headshot file (default 20 MiB)."),
+    Field("photo_megapixels", positive_number, "Largest headshot, width × height in millions (default 50)."),
+)
+
+BOOK_SECTIONS: tuple[Section, ...] = (
+    Section("limits", LIMIT_FIELDS, "Per-contribution size caps, checked before parsing or decoding."),
 )
 
 CONTRIBUTION_FIELDS: tuple[Field, ...] = (

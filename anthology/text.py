@@ -16,6 +16,7 @@ import re
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.tree import SyntaxTreeNode
 
 from .diagnostics import Report
@@ -37,13 +38,35 @@ LINK_SCHEMES = ("http", "https", "mailto")
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _parser() -> MarkdownIt:
+class _NestingGuard:
+    """Notes where markdown-it silently drops text nested deeper than ``maxNesting``.
+
+    At that depth markdown-it's block parser skips the rest of the container
+    without a word (``> > > … deep`` loses ``deep``). Nested lists and quotes
+    reach the block parser through ``md.block.tokenize``, so this stands in for
+    it, records the first line that would be lost, then lets markdown-it go on.
+    """
+
+    def __init__(self, md: MarkdownIt) -> None:
+        self._tokenize = md.block.tokenize
+        self.dropped_line: int | None = None
+        md.block.tokenize = self  # type: ignore[method-assign]
+
+    def __call__(self, state: StateBlock, start_line: int, end_line: int) -> None:
+        if state.level >= state.md.options.maxNesting and self.dropped_line is None:
+            line = state.skipEmptyLines(start_line)
+            if line < end_line and state.sCount[line] >= state.blkIndent:
+                self.dropped_line = line
+        self._tokenize(state, start_line, end_line)
+
+
+def _parser() -> tuple[MarkdownIt, _NestingGuard]:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True})
     md.enable(["replacements", "smartquotes"])
-    return md
+    return md, _NestingGuard(md)
 
 
-_MARKDOWN = _parser()
+_MARKDOWN, _GUARD = _parser()
 
 
 def parse_entry(contribution: Contribution, report: Report) -> Entry:
@@ -53,8 +76,17 @@ def parse_entry(contribution: Contribution, report: Report) -> Entry:
 
 
 def parse_markdown(source: str, position: Position, report: Report) -> tuple[Block, ...]:
-    """Markdown text → blocks. ``position`` is where the text starts in its file."""
+    """Markdown text → blocks. ``position`` is where the text starts in its file.
+
+    Text nested too deeply for the parser is an error, never silently lost.
+    """
+    _GUARD.dropped_line = None
     tree = SyntaxTreeNode(_MARKDOWN.parse(source))
+    if _GUARD.dropped_line is not None:
+        report.error(Position(position.path, position.line + _GUARD.dropped_line, 1),
+                     f"text nested more than {_MARKDOWN.options.maxNesting} levels deep "
+                     "(lists and quotes inside each other) would be lost",
+                     "flatten the nesting: a few levels of lists or quotes are the most a page can show")
     return tuple(_blocks(tree.children, position, report))
 
 

@@ -7,6 +7,10 @@ unknown slugs, photos that are missing, not JPEG/PNG, or outside
 ``contributions/``. It never stops at the first problem, and it never opens a
 file outside the project because an input named it: paths are checked
 lexically and after resolving symlinks before anything is opened.
+
+Each contribution is judged on its own: one with errors is *rejected* (kept
+with its diagnostics) rather than sinking the others, so the editor can choose
+to build without it (``build --skip-invalid``).
 """
 
 from __future__ import annotations
@@ -14,22 +18,32 @@ from __future__ import annotations
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from . import schema
-from .diagnostics import Report, did_you_mean
+from .diagnostics import Diagnostic, Report, did_you_mean
 from .fonts import FAMILIES, missing_glyphs
-from .load import MAX_BODY_BYTES, MAX_YAML_BYTES, Node, parse_yaml, read_text, split_front_matter
-from .model import BookConfig, Contribution, Layout, Photo, Position
+from .load import MAX_YAML_BYTES, Node, parse_yaml, read_bytes, read_text, split_front_matter
+from .model import BookConfig, Contribution, Layout, Limits, Photo, Position
+from .photos import PhotoProblem, check_photo
 
 BUILTIN_LAYOUTS = Path(__file__).parent / "layouts"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
-MAX_PHOTO_PIXELS = 40_000_000
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+"""Characters that reorder text; they are removed from bodies (names and titles drop them in :mod:`schema`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A contribution that cannot go into the book, with every error that keeps it out."""
+
+    slug: str
+    source: Path
+    diagnostics: tuple[Diagnostic, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,21 +53,28 @@ class Project:
     book: BookConfig
     layout: Layout
     contributions: tuple[Contribution, ...]
-    """In book order."""
+    """The valid contributions, in book order."""
+    rejected: tuple[Rejected, ...] = ()
+    """Contributions with errors; their diagnostics are not in the project report."""
 
 
 def validate_project(root: Path, report: Report) -> Project | None:
-    """Check a whole project; returns None when any error was reported."""
+    """Check a whole project; None when the book or layout itself has errors.
+
+    Errors in a contribution go into its :class:`Rejected` record, not ``report``;
+    the caller decides whether they stop the build.
+    """
     root = root.resolve()
     book = _read_book(root, report)
     layout = read_layout(root, book.layout if book else "perspectives", report)
-    contributions = _read_contributions(root, report)
+    contributions, rejected = _read_contributions(root, book.limits if book else Limits(), report)
     if book is None or layout is None or report.errors:
+        report.diagnostics += [d for r in rejected for d in r.diagnostics]
         return None
-    ordered = _order(book, contributions, report)
+    ordered = _order(book, contributions, {r.slug for r in rejected}, report)
     if report.errors:
         return None
-    return Project(book, layout, ordered)
+    return Project(book, layout, ordered, tuple(rejected))
 
 
 # anthology.yaml ------------------------------------------------------------
@@ -68,74 +89,96 @@ def _read_book(root: Path, report: Report) -> BookConfig | None:
     source = read_text(path, report, MAX_YAML_BYTES, "anthology.yaml")
     if source.text is None:
         return None
-    values = _check_mapping(parse_yaml(source.text, path, report), schema.BOOK_FIELDS, path, report)
+    node = parse_yaml(source.text, path, report)
+    sections = [s.name for s in schema.BOOK_SECTIONS]
+    values = _check_mapping(node, schema.BOOK_FIELDS, path, report, extra=sections)
     if values is None or "title" not in values:
         return None
-    _check_glyphs(values, report)
+    assert node is not None and isinstance(node.value, dict)
+    limits = Limits()
+    if "limits" in node.value:
+        checked = _check_mapping(node.value["limits"], schema.LIMIT_FIELDS, path, report)
+        limits = Limits(**{key: value for key, (value, _) in (checked or {}).items()})
+    _check_characters(values, report)
     intro, intro_position = values.pop("intro", ("", None))
     if intro and "\n" not in intro.strip() and intro.strip().endswith(".md"):
         intro, intro_position = _read_intro_file(root, intro.strip(), intro_position, report)
     plain = {key: value for key, (value, _) in values.items()}
-    return BookConfig(root=root, intro=intro, intro_position=intro_position, **plain)
+    return BookConfig(root=root, intro=intro, intro_position=intro_position, limits=limits, **plain)
 
 
 def _read_intro_file(root: Path, name: str, position: Position, report: Report) -> tuple[str, Position]:
     path = _inside(root, name, position, report, "intro")
     if path is None:
         return "", position
-    source = read_text(path, report, MAX_BODY_BYTES, "introduction")
-    return source.text or "", Position(path)
+    source = read_text(path, report, MAX_YAML_BYTES, "introduction")
+    text = _check_body(source.text, Position(path), "introduction", report) if source.text else ""
+    return text, Position(path)
 
 
 # contributions -------------------------------------------------------------
 
 
-def _read_contributions(root: Path, report: Report) -> list[Contribution]:
+def _read_contributions(root: Path, limits: Limits, report: Report) -> tuple[list[Contribution], list[Rejected]]:
     folder = root / "contributions"
     if not folder.is_dir():
         report.error(Position(root / "anthology.yaml"), "no contributions/ folder in the project",
                      "create contributions/ and put one <slug>.yaml + <slug>.md per entry in it")
-        return []
+        return [], []
     files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     stems = {p.stem for p in files if p.suffix == ".yaml"}
     found: list[Contribution] = []
+    rejected: list[Rejected] = []
     for path in files:
-        if path.is_symlink() and path.suffix in (".yaml", ".md"):
-            report.error(Position(path), "contribution files may not be symbolic links",
-                         "copy the file into contributions/ instead")
+        if path.suffix not in (".yaml", ".yml", ".md") or (path.suffix == ".md" and path.stem in stems):
             continue
-        if path.suffix == ".yml":
-            report.error(Position(path), "contribution metadata must end in .yaml",
-                         f"rename it to {path.stem}.yaml")
-        elif path.suffix == ".yaml":
-            entry = _read_pair(folder, path, report)
-            found += [entry] if entry else []
-        elif path.suffix == ".md" and path.stem not in stems:
-            entry = _read_front_matter(folder, path, report)
-            found += [entry] if entry else []
-    if not found and not report.errors:
+        own = Report()
+        entry = _read_contribution(folder, path, limits, own)
+        report.diagnostics += own.warnings
+        if own.errors or entry is None:
+            rejected.append(Rejected(path.stem, path, tuple(own.errors)))
+        else:
+            found.append(entry)
+    if not found and not rejected:
         report.error(Position(folder), "contributions/ holds no entries",
                      "add <slug>.yaml with <slug>.md, or <slug>.md with front matter")
-    return found
+    return found, rejected
 
 
-def _read_pair(folder: Path, path: Path, report: Report) -> Contribution | None:
-    source = read_text(path, report, MAX_YAML_BYTES, "contribution metadata")
+def _read_contribution(folder: Path, path: Path, limits: Limits, report: Report) -> Contribution | None:
+    if path.is_symlink():
+        report.error(Position(path), "contribution files may not be symbolic links",
+                     "copy the file into contributions/ instead")
+        return None
+    if path.suffix == ".yml":
+        report.error(Position(path), "contribution metadata must end in .yaml", f"rename it to {path.stem}.yaml")
+        return None
+    if path.suffix == ".yaml":
+        return _read_pair(folder, path, limits, report)
+    return _read_front_matter(folder, path, limits, report)
+
+
+def _read_pair(folder: Path, path: Path, limits: Limits, report: Report) -> Contribution | None:
+    source = read_text(path, report, limits.metadata_bytes, "contribution metadata", "metadata_bytes")
     body_path = path.with_suffix(".md")
-    if not body_path.is_file():
+    if body_path.is_symlink():
+        report.error(Position(body_path), "contribution files may not be symbolic links",
+                     "copy the file into contributions/ instead")
+        body = None
+    elif not body_path.exists():
         report.error(Position(path), f"no body file {body_path.name} next to {path.name}",
                      f"write the entry's text in contributions/{body_path.name}")
         body = None
     else:
-        body = read_text(body_path, report, MAX_BODY_BYTES, "contribution body").text
+        body = read_text(body_path, report, limits.body_bytes, "contribution body", "body_bytes").text
     if source.text is None:
         return None
-    node = parse_yaml(source.text, path, report)
-    return _contribution(folder, path, node, body, Position(body_path), report)
+    node = parse_yaml(source.text, path, report, limit=limits.metadata_bytes)
+    return _contribution(folder, path, node, body, Position(body_path), limits, report)
 
 
-def _read_front_matter(folder: Path, path: Path, report: Report) -> Contribution | None:
-    source = read_text(path, report, MAX_BODY_BYTES, "contribution")
+def _read_front_matter(folder: Path, path: Path, limits: Limits, report: Report) -> Contribution | None:
+    source = read_text(path, report, limits.body_bytes + limits.metadata_bytes, "contribution", "body_bytes")
     if source.text is None:
         return None
     parts = split_front_matter(source.text)
@@ -144,34 +187,38 @@ def _read_front_matter(folder: Path, path: Path, report: Report) -> Contribution
                      f"start the file with a '---' fenced YAML block, or add {path.stem}.yaml")
         return None
     yaml_text, body, body_line = parts
-    node = parse_yaml(yaml_text, path, report, first_line=2)
-    return _contribution(folder, path, node, body, Position(path, body_line), report)
+    node = parse_yaml(yaml_text, path, report, first_line=2, limit=limits.metadata_bytes)
+    return _contribution(folder, path, node, body, Position(path, body_line), limits, report)
 
 
 def _contribution(folder: Path, path: Path, node: Node | None, body: str | None,
-                  body_position: Position, report: Report) -> Contribution | None:
+                  body_position: Position, limits: Limits, report: Report) -> Contribution | None:
     slug = path.stem
     if not SLUG.fullmatch(slug):
         suggestion = re.sub(r"[^a-z0-9]+", "-", slug.lower()).strip("-") or "entry"
         report.error(Position(path), f"'{slug}' is not a valid slug (lower-case letters, digits, '-')",
                      f"rename the file to {suggestion}{path.suffix}")
+    if node is not None and node.value is None:
+        report.error(node.position, "the metadata is empty", "write at least 'name:' and 'title:' lines")
+        return None
     values = _check_mapping(node, schema.CONTRIBUTION_FIELDS, path, report)
     if body is not None and not body.strip():
         report.error(body_position, "the entry's body is empty", "write the text of the entry")
     if values is None or body is None or not {"name", "title"} <= values.keys():
         return None
-    _check_glyphs({**values, "body": (body, body_position)}, report)
+    body = _check_body(body, body_position, "body", report)
+    _check_characters(values, report)
     positions = {key: position for key, (_, position) in values.items()}
     photo = None
     if "photo" in values:
         name, position = values.pop("photo")
-        photo = _check_photo(folder, name, position, report)
+        photo = _check_photo(folder, name, position, limits, report)
     plain = {key: value for key, (value, _) in values.items()}
     return Contribution(slug=slug, body=body, body_position=body_position, photo=photo,
                         source=path, positions=positions, **plain)
 
 
-def _check_photo(folder: Path, name: str, position: Position, report: Report) -> Photo | None:
+def _check_photo(folder: Path, name: str, position: Position, limits: Limits, report: Report) -> Photo | None:
     path = _inside(folder, name, position, report, "photo", "contributions/")
     if path is None:
         return None
@@ -179,38 +226,96 @@ def _check_photo(folder: Path, name: str, position: Position, report: Report) ->
         report.error(position, f"photo '{name}' is not a .jpg, .jpeg or .png file",
                      "convert the headshot to JPEG or PNG")
         return None
+    data = read_bytes(path, report, limits.photo_bytes, f"photo '{name}'", position, "photo_bytes")
+    if data is None:
+        return None
     try:
-        with Image.open(path) as image:
-            kind, size = image.format, image.size
-    except (OSError, Image.DecompressionBombError, ValueError) as exc:
-        report.error(position, f"photo '{name}' cannot be read as an image ({exc})",
-                     "re-export it as JPEG or PNG")
+        checked = check_photo(data, limits.photo_megapixels)
+    except PhotoProblem as problem:
+        report.error(position, f"photo '{name}' {problem}", problem.hint)
         return None
-    if kind not in ("JPEG", "PNG"):
-        report.error(position, f"photo '{name}' is a {kind} image, not JPEG or PNG",
-                     "convert it to JPEG or PNG")
-        return None
-    if size[0] * size[1] > MAX_PHOTO_PIXELS:
-        report.error(position, f"photo '{name}' is {size[0]}×{size[1]} pixels, too large",
-                     "a headshot of 1000×1000 pixels is plenty")
-        return None
-    return Photo(path, position)
+    return Photo(path, position, checked.jpeg, checked.original_size)
 
 
-def _check_glyphs(values: dict[str, tuple[Any, Position]], report: Report) -> None:
-    """Every character must have a glyph in some face of the fonts: never print a silent box."""
+# characters ----------------------------------------------------------------
+
+
+def _check_body(text: str, start: Position, what: str, report: Report) -> str:
+    """Reject control characters, refuse right-to-left text, drop bidi controls; positions are exact."""
+    for index, char in enumerate(text):
+        if char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs"):
+            report.error(_offset(start, text, index),
+                         f"the {what} contains the control character U+{ord(char):04X}",
+                         "delete it; it is invisible and cannot be printed")
+            return text
+    hidden = next((i for i, c in enumerate(text) if c in BIDI_CONTROLS), None)
+    if hidden is not None:
+        report.warning(_offset(start, text, hidden),
+                       f"direction-control characters (U+{ord(text[hidden]):04X}, …) removed from the {what}",
+                       "they would reorder the printed text; delete them")
+        text = "".join(c for c in text if c not in BIDI_CONTROLS)
+    _check_printable(what, text, start, report, text)
+    return text
+
+
+def _check_characters(values: dict[str, tuple[Any, Position]], report: Report) -> None:
     for key, (value, position) in values.items():
-        for char in missing_glyphs(value) if isinstance(value, str) else ():
-            report.error(position, f"'{char}' (U+{ord(char):04X}) in {key} cannot be drawn by the book's fonts",
-                         "replace the character, or ask the editor for a layout with a font that has it")
+        if isinstance(value, str):
+            _check_printable(key, value, position, report)
+
+
+def _check_printable(key: str, value: str, position: Position, report: Report, source: str | None = None) -> None:
+    """Every character must be drawable left to right: never a silent box, never reversed text.
+
+    ``source`` is the text ``position`` starts (a body), so the error can point at
+    the exact line and column of the first bad character.
+    """
+    rtl = [c for c in dict.fromkeys(value) if unicodedata.bidirectional(c) in ("R", "AL")]
+    if rtl:
+        report.error(_where(position, source, value.index(rtl[0])),
+                     f"{key} contains right-to-left text ({_listed(rtl)}), which this version cannot set",
+                     "the layout engine would print it in reverse order; send a transliteration instead")
+        return
+    missing = missing_glyphs(value)
+    if missing:
+        first = min(value.index(c) for c in missing)
+        report.error(_where(position, source, first),
+                     f"{key} has characters the book's fonts cannot draw: {_listed(missing)}",
+                     "replace them, or ask the editor for a layout with a font that has them")
+
+
+def _listed(chars: list[str], most: int = 5) -> str:
+    shown = ", ".join(f"'{c}' U+{ord(c):04X}" for c in chars[:most])
+    return shown + (f" and {len(chars) - most} more" if len(chars) > most else "")
+
+
+def _where(position: Position, source: str | None, index: int) -> Position:
+    return _offset(position, source, index) if source is not None else position
+
+
+def _offset(start: Position, text: str, index: int) -> Position:
+    """The file position of ``text[index]`` when ``text`` begins at ``start``."""
+    before = text[:index]
+    newlines = before.count("\n")
+    if newlines == 0:
+        return Position(start.path, start.line, start.col + index)
+    return Position(start.path, start.line + newlines, index - before.rfind("\n"))
+
+
+# paths ---------------------------------------------------------------------
 
 
 def _inside(base: Path, name: str, position: Position, report: Report, what: str,
             shown: str = "the project") -> Path | None:
-    """Resolve ``name`` under ``base`` without ever leaving it; report and return None if it would."""
+    """Resolve ``name`` under ``base`` without ever leaving it; report and return None if it would.
+
+    The same "points outside" error is given whether or not the target exists,
+    so the check cannot be used to learn which files exist elsewhere.
+    """
     outside = (f"{what} '{name}' points outside {shown}",
                f"put the file inside {shown} and give its path relative to it")
-    if "\x00" in name or name.startswith(("/", "~", "\\")) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", name):
+    if ("\x00" in name or "\\" in name or name.startswith(("/", "~"))
+            or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", name)):
         report.error(position, *outside)
         return None
     candidate = os.path.normpath(os.path.join(base, name))
@@ -365,7 +470,8 @@ def _reported_at(node: Node, key: str) -> bool:
     return child is not None and child.value is not None
 
 
-def _order(book: BookConfig, contributions: list[Contribution], report: Report) -> tuple[Contribution, ...]:
+def _order(book: BookConfig, contributions: list[Contribution], rejected: set[str],
+           report: Report) -> tuple[Contribution, ...]:
     by_slug = {c.slug: c for c in contributions}
     seen_orders: dict[int, Contribution] = {}
     for c in sorted(contributions, key=lambda c: str(c.source)):
@@ -379,7 +485,7 @@ def _order(book: BookConfig, contributions: list[Contribution], report: Report) 
         seen_orders[c.order] = c
     if book.order:
         position = Position(book.root / "anthology.yaml")
-        unknown = [s for s in book.order if s not in by_slug]
+        unknown = [s for s in book.order if s not in by_slug and s not in rejected]
         for slug in unknown:
             report.error(position, f"order names '{slug}', which is not a contribution"
                          f"{did_you_mean(slug, by_slug)}", "use the file name without .yaml/.md")

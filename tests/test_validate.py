@@ -129,5 +129,5 @@ def test_cli_exit_codes(make_project, capsys):
 def test_characters_no_font_can_draw_are_errors_not_boxes(make_project):
     root = make_project(entry("A", "Sailing ⛵ home", "Text with a 𝄞 clef.\n"))
     text = "\n".join(messages(root)[0])
-    assert "contributions/a.yaml:2:8: error: '⛵' (U+26F5) in title cannot be drawn" in text
-    assert "contributions/a.md:1:1: error: '𝄞' (U+1D11E) in body cannot be drawn" in text
+    assert "contributions/a.yaml:2:8: error: title has characters the book's fonts cannot draw: '⛵' U+26F5" in text
+    assert "contributions/a.md:1:13: error: body has characters the book's fonts cannot draw: '𝄞' U+1D11E" in text

@@ -64,10 +64,99 @@ def text_paragraph(text: str, style: ParagraphStyle) -> RLParagraph:
     return RLParagraph(plain(text, style), style)
 
 
+class LongParagraph(Flowable):
+    """A very long paragraph, line-broken once and handed to ReportLab in short pieces.
+
+    When a paragraph runs over a page, ReportLab breaks the *whole remainder*
+    into lines again on the next page, so a paragraph of n lines costs about
+    n²/(lines per page): a 100 000-word paragraph took minutes. This breaks the
+    lines once for the frame width and cuts the paragraph into pieces of
+    :attr:`PIECE_LINES` lines using ReportLab's own split of a broken paragraph;
+    every piece but the last justifies its last line, so the page looks exactly
+    as if the paragraph had been set whole.
+    """
+
+    PIECE_LINES = 40
+
+    def __init__(self, paragraph: RLParagraph) -> None:
+        super().__init__()
+        self.paragraph = paragraph
+        self._pieces: list[RLParagraph] = []
+        self._for_width = -1.0
+
+    def _cut(self, width: float) -> list[RLParagraph]:
+        if width == self._for_width:
+            return self._pieces
+        whole = self.paragraph
+        whole.wrap(width, 1e9)
+        lines = whole.blPara.lines
+        count = max(1, round(len(lines) / self.PIECE_LINES))
+        bounds = [len(lines) * i // count for i in range(count + 1)]
+        cut = whole._get_split_blParaFunc()
+        style = whole.style
+        self._pieces = []
+        for index, (start, stop) in enumerate(zip(bounds, bounds[1:], strict=False)):
+            piece_style = ParagraphStyle(
+                f"{style.name}-piece", parent=style,
+                firstLineIndent=style.firstLineIndent if index == 0 else 0,
+                spaceBefore=style.spaceBefore if index == 0 else 0,
+                spaceAfter=style.spaceAfter if stop == len(lines) else 0)
+            piece = whole.__class__(None, piece_style, frags=cut(whole.blPara, start, stop))
+            if hasattr(whole, "rule_color"):  # a quote's rule colour travels with its pieces
+                piece.rule_color = whole.rule_color
+            piece._JustifyLast = stop < len(lines) and not getattr(lines[stop - 1], "lineBreak", False)
+            self._pieces.append(piece)
+        self._for_width = width
+        return self._pieces
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self._heights = [piece.wrap(available_width, available_height)[1] for piece in self._cut(available_width)]
+        self.width, self.height = available_width, sum(self._heights)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        """The pieces, with the first split again if it does not fit (ReportLab needs S[0] to fit)."""
+        first, *rest = self._cut(available_width)
+        if first.wrap(available_width, available_height)[1] <= available_height:
+            return [first, *rest]
+        head = first.split(available_width, available_height)
+        if not head:
+            return []
+        head[-1]._JustifyLast = first._JustifyLast  # ReportLab's split forgets it on the remainder
+        return [*head, *rest]
+
+    def draw(self) -> None:
+        top = self.height
+        for piece, height in zip(self._pieces, self._heights, strict=True):
+            top -= height
+            piece.drawOn(self.canv, 0, top)
+
+    def getSpaceBefore(self) -> float:  # noqa: N802 - ReportLab's API
+        return self.paragraph.style.spaceBefore
+
+    def getSpaceAfter(self) -> float:  # noqa: N802 - ReportLab's API
+        return self.paragraph.style.spaceAfter
+
+
+LONG_PARAGRAPH_CHARS = 6000
+"""Paragraphs longer than this (about two pages) are set as a :class:`LongParagraph`."""
+
+
+def body_paragraph(paragraph: RLParagraph, length: int) -> Flowable:
+    """``paragraph`` as it should be laid out: in pieces when its ``length`` in characters is large."""
+    return LongParagraph(paragraph) if length > LONG_PARAGRAPH_CHARS else paragraph
+
+
 class RuledParagraph(RLParagraph):
     """A paragraph with a rule in the left margin, for block quotes (survives splitting)."""
 
     rule_color = HexColor("#999999")
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        parts = super().split(available_width, available_height)
+        for part in parts:  # ReportLab builds the halves anew; keep this quote's colour
+            part.rule_color = self.rule_color
+        return parts
 
     def draw(self) -> None:
         super().draw()
@@ -99,7 +188,7 @@ class BlockRenderer:
         for block in blocks:
             if isinstance(block, Paragraph):
                 style = self.styles.first if after_break else self.styles.text
-                flowables.append(RLParagraph(self._markup(block.spans), style))
+                flowables.append(body_paragraph(RLParagraph(self._markup(block.spans), style), _length(block.spans)))
                 after_break = False
                 continue
             after_break = True
@@ -117,7 +206,7 @@ class BlockRenderer:
                                             spaceAfter=self.styles.text.leading * 0.8, hAlign="CENTER"))
             elif isinstance(block, CodeBlock):
                 text = "<br/>".join(escape(line).replace(" ", "\u00a0") for line in block.text.split("\n"))
-                flowables.append(RLParagraph(text, self.styles.code))
+                flowables.append(body_paragraph(RLParagraph(text, self.styles.code), len(block.text)))
         return flowables
 
     def _list(self, block: ListBlock) -> ListFlowable:
@@ -145,10 +234,14 @@ class BlockRenderer:
             if isinstance(sub, Paragraph):
                 paragraph = RuledParagraph(self._markup(sub.spans, italic=True), self.styles.quote)
                 paragraph.rule_color = self.rule_color
-                flowables.append(paragraph)
+                flowables.append(body_paragraph(paragraph, _length(sub.spans)))
             else:
                 flowables += self.render((sub,))
         return flowables
+
+
+def _length(spans: tuple[Span, ...]) -> int:
+    return sum(len(span.text) for span in spans)
 
 
 class NameBlock(Flowable):

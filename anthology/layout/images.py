@@ -1,9 +1,8 @@
-"""Headshots: decoded once with Pillow, cleaned, cropped square, sized for print.
+"""Headshots cropped square and sized for print from the already-cleaned pixels.
 
-Whatever the contributor sent, what reaches the PDF is fresh RGB pixels: EXIF
-orientation is applied, then every metadata chunk (EXIF, GPS, comments, ICC)
-is left behind because only the pixels are copied. The square crop is drawn
-inside a circle by the layout.
+:mod:`anthology.photos` has decoded and cleaned the contributor's file during
+validation; this stage only crops the centre, scales it to at most 300 dpi at
+the printed diameter and re-encodes it. The circle is drawn by the layout.
 """
 
 from __future__ import annotations
@@ -23,21 +22,11 @@ def prepare_headshot(photo: Photo, diameter_pt: float) -> bytes:
     JPEG rather than raw pixels: ReportLab embeds JPEG data as it is, which keeps
     a headshot to a few kilobytes in the book.
     """
-    with Image.open(photo.path) as source:
-        source.load()
-        image = ImageOps.exif_transpose(source)
-    if image.mode in ("RGBA", "LA", "P", "PA"):
-        image = image.convert("RGBA")
-        flat = Image.new("RGB", image.size, (255, 255, 255))
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
-    side = min(image.size)
-    target = max(1, min(side, round(diameter_pt / 72 * PRINT_DPI)))
-    square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS, centering=(0.5, 0.4))
-    clean = Image.new("RGB", (target, target))
-    clean.paste(square.resize((target, target), Image.Resampling.LANCZOS))
+    with Image.open(io.BytesIO(photo.jpeg), formats=["JPEG"]) as image:
+        image.load()
+        side = min(image.size)
+        target = max(1, min(side, round(diameter_pt / 72 * PRINT_DPI)))
+        square = ImageOps.fit(image, (target, target), method=Image.Resampling.LANCZOS, centering=(0.5, 0.4))
     encoded = io.BytesIO()
-    clean.save(encoded, "JPEG", quality=88, optimize=True)  # no exif= argument: no metadata
+    square.save(encoded, "JPEG", quality=88, optimize=True)  # no exif= argument: no metadata
     return encoded.getvalue()
