@@ -170,11 +170,18 @@ def parse_yaml(
             "metadata should be short; move long text into the Markdown body",
         )
         return None
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)
         root = loader.get_single_node()
     except _YamlRefused as exc:
         report.error(_mark_position(path, exc.mark, first_line), str(exc), exc.hint)
+        return None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
+        before = text[: exc.position]
+        where = Position(path, first_line + before.count("\n"), exc.position - (before.rfind("\n") + 1) + 1)
+        report.error(where, f"YAML cannot contain the character U+{exc.character:04X}",
+                     "delete it; it is invisible and cannot be printed")
         return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -192,10 +199,15 @@ def parse_yaml(
         report.error(Position(path, first_line), "YAML nested too deeply")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if root is None:
         return Node(None, Position(path, first_line))
-    return _convert(root, path, report, first_line)
+    try:
+        return _convert(root, path, report, first_line)
+    except _YamlRefused as exc:
+        report.error(_mark_position(path, exc.mark, first_line), str(exc), exc.hint)
+        return None
 
 
 def _mark_position(path: Path, mark: yaml.Mark | None, first_line: int) -> Position:
@@ -222,9 +234,9 @@ def _convert(node: yaml.Node, path: Path, report: Report, first_line: int) -> No
             report.error(key_position, "a key must be plain text")
             continue
         key = key_node.value
-        if key == "<<":
-            report.error(key_position, "YAML merge keys ('<<') are not allowed")
-            continue
+        if key == "<<" and key_node.style is None:
+            raise _YamlRefused("YAML merge keys ('<<') are not allowed", key_node.start_mark,
+                               "write the merged fields out in full")
         if key in mapping:
             first = mapping[key].key_position or mapping[key].position
             report.error(

@@ -14,10 +14,11 @@ profiles stay behind because only pixels are copied.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG")
 WORKING_SIDE = 1000
@@ -75,24 +76,26 @@ def _open(data: bytes, max_megapixels: float) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_large(None, max_megapixels) from None
-        except Exception as exc:
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            pixels = re.search(r"\((\d+) pixels\)", str(exc))
+            raise _too_large(f"{int(pixels[1]) / 1e6:,.0f} megapixels" if pixels else "huge", max_megapixels) from None
+        except UnidentifiedImageError:
             kind = next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
             if kind is None and data[8:12] == b"WEBP":
                 kind = "a WebP"
             if kind is not None:
                 raise PhotoProblem(f"is {kind} image, not JPEG or PNG", "convert it to JPEG or PNG") from None
-            raise PhotoProblem(f"is not a JPEG or PNG image ({_reason(exc)})",
-                               "export the headshot as JPEG or PNG") from None
+            raise PhotoProblem("is not a JPEG or PNG image", "export the headshot as JPEG or PNG") from None
+        except Exception as exc:  # a JPEG or PNG whose headers are hostile or broken
+            raise PhotoProblem(f"cannot be read ({_reason(exc)})",
+                               "the file is damaged or unusual; export the headshot again") from None
     width, height = image.size
     if width * height > max_megapixels * 1_000_000 or not width or not height:
-        raise _too_large((width, height), max_megapixels)
+        raise _too_large(f"{width}×{height} pixels", max_megapixels)
     return image
 
 
-def _too_large(size: tuple[int, int] | None, max_megapixels: float) -> PhotoProblem:
-    shown = f"{size[0]}×{size[1]} pixels" if size else "far beyond any photo"
+def _too_large(shown: str, max_megapixels: float) -> PhotoProblem:
     return PhotoProblem(f"is {shown}, more than the limit of {max_megapixels:g} megapixels",
                         "scale it down (1000×1000 pixels is plenty for a headshot), "
                         "or raise limits.photo_megapixels in anthology.yaml")

@@ -108,7 +108,7 @@ def _read_book(root: Path, report: Report) -> BookConfig | None:
 
 
 def _read_intro_file(root: Path, name: str, position: Position, report: Report) -> tuple[str, Position]:
-    path = _inside(root, name, position, report, "intro")
+    path = resolve_inside(root, name, position, report, "intro")
     if path is None:
         return "", position
     source = read_text(path, report, MAX_YAML_BYTES, "introduction")
@@ -126,7 +126,7 @@ def _read_contributions(root: Path, limits: Limits, report: Report) -> tuple[lis
                      "create contributions/ and put one <slug>.yaml + <slug>.md per entry in it")
         return [], []
     files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    stems = {p.stem for p in files if p.suffix == ".yaml"}
+    stems = {p.stem for p in files if p.suffix in (".yaml", ".yml")}
     found: list[Contribution] = []
     rejected: list[Rejected] = []
     for path in files:
@@ -219,7 +219,7 @@ def _contribution(folder: Path, path: Path, node: Node | None, body: str | None,
 
 
 def _check_photo(folder: Path, name: str, position: Position, limits: Limits, report: Report) -> Photo | None:
-    path = _inside(folder, name, position, report, "photo", "contributions/")
+    path = resolve_inside(folder, name, position, report, "photo", "contributions/")
     if path is None:
         return None
     if path.suffix.lower() not in PHOTO_SUFFIXES:
@@ -276,10 +276,9 @@ def _check_printable(key: str, value: str, position: Position, report: Report, s
                      f"{key} contains right-to-left text ({_listed(rtl)}), which this version cannot set",
                      "the layout engine would print it in reverse order; send a transliteration instead")
         return
-    missing = missing_glyphs(value)
+    missing = sorted(missing_glyphs(value), key=value.index)
     if missing:
-        first = min(value.index(c) for c in missing)
-        report.error(_where(position, source, first),
+        report.error(_where(position, source, value.index(missing[0])),
                      f"{key} has characters the book's fonts cannot draw: {_listed(missing)}",
                      "replace them, or ask the editor for a layout with a font that has them")
 
@@ -305,7 +304,7 @@ def _offset(start: Position, text: str, index: int) -> Position:
 # paths ---------------------------------------------------------------------
 
 
-def _inside(base: Path, name: str, position: Position, report: Report, what: str,
+def resolve_inside(base: Path, name: str, position: Position, report: Report, what: str,
             shown: str = "the project") -> Path | None:
     """Resolve ``name`` under ``base`` without ever leaving it; report and return None if it would.
 

@@ -3,6 +3,8 @@
 import re
 
 from anthology import schema
+from anthology.load import Node
+from anthology.model import Limits, Position
 
 from .conftest import REPO
 
@@ -15,10 +17,21 @@ def table_keys(heading: str) -> set[str]:
 
 
 def test_every_field_is_documented():
-    assert table_keys("### `anthology.yaml`") == {f.name for f in schema.BOOK_FIELDS}
+    assert table_keys("### `anthology.yaml`") == {f.name for f in schema.BOOK_FIELDS} | {
+        s.name for s in schema.BOOK_SECTIONS}
+    assert table_keys("#### `limits:`") == {f.name for f in schema.LIMIT_FIELDS}
     assert table_keys("### Contributions") == {f.name for f in schema.CONTRIBUTION_FIELDS}
     assert table_keys("### Layouts") == {f.name for f in schema.LAYOUT_FIELDS} | {
         s.name for s in schema.LAYOUT_SECTIONS}
+
+
+def test_documented_limit_defaults_are_the_real_ones():
+    section = README.split("#### `limits:`", 1)[1].split("\n#", 1)[0]
+    rows = dict(re.findall(r"^\| `([a-z_]+)` \| ([^|]+) \|", section, re.M))
+    defaults = Limits()
+    for field in schema.LIMIT_FIELDS:
+        written = Node(rows[field.name].strip(), Position(REPO), plain=True)
+        assert field.kind(written) == getattr(defaults, field.name), field.name
 
 
 def test_quick_start_has_two_commands_and_ci_runs_the_second():

@@ -53,3 +53,30 @@ def test_h1_is_demoted_with_a_warning_at_its_line():
     blocks, report = parse("Intro\n\n# Big\n")
     assert blocks[1].level == 2
     assert report.warnings[0].position.line == 3
+
+
+def test_javascript_links_keep_their_words_with_a_warning():
+    blocks, report = parse("Do [click me](javascript:app.alert(1)) now.")
+    assert [s.href for s in blocks[0].spans if s.href] == []
+    assert words_of(blocks) == ["Do", "click", "me", "now"]
+    assert "javascript:app.alert(1)" in report.warnings[0].message
+
+
+def test_text_nested_past_the_parser_limit_is_an_error_at_its_line():
+    _, report = parse("Intro.\n\n" + "> " * 25 + "deep\n")
+    assert [(d.severity, d.position.line) for d in report.diagnostics] == [("error", 3)]
+    assert "nested more than 20 levels" in report.errors[0].message
+    listed = "".join("  " * level + f"- item{level}\n" for level in range(30))
+    _, report = parse(listed)
+    assert len(report.errors) == 1 and report.errors[0].position.line > 1
+
+
+def test_nesting_within_the_limit_loses_nothing():
+    blocks, report = parse("> " * 9 + "kept\n\n" + "".join("  " * level + f"- item{level}\n" for level in range(9)))
+    assert not report.diagnostics
+    assert words_of(blocks) == ["kept"] + [f"item{level}" for level in range(9)]
+
+
+def test_pathological_brackets_finish_and_keep_the_text():
+    blocks, report = parse("[" * 20000 + "core" + "]" * 20000)
+    assert words_of(blocks) == ["core"] and not report.errors

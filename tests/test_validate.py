@@ -131,3 +131,32 @@ def test_characters_no_font_can_draw_are_errors_not_boxes(make_project):
     text = "\n".join(messages(root)[0])
     assert "contributions/a.yaml:2:8: error: title has characters the book's fonts cannot draw: '⛵' U+26F5" in text
     assert "contributions/a.md:1:13: error: body has characters the book's fonts cannot draw: '𝄞' U+1D11E" in text
+
+
+def test_limits_come_from_anthology_yaml_and_are_checked_before_parsing(make_project):
+    book = 'title: "B"\nlimits:\n  body_bytes: 40\n  photo_megapixls: 3\n  metadata_bytes: lots\n'
+    root = make_project({"anthology.yaml": book, **entry("A", "T", "x" * 41 + "\n")})
+    lines, _ = messages(root)
+    text = "\n".join(lines)
+    assert "anthology.yaml:4:3: error: unknown key 'photo_megapixls' (did you mean 'photo_megapixels'?)" in text
+    assert "anthology.yaml:5:19: error: 'metadata_bytes' must be a size in bytes" in text
+    root = make_project({"anthology.yaml": 'title: "B"\nlimits:\n  body_bytes: 40\n', **entry("A", "T", "x" * 41)})
+    lines, _ = messages(root)
+    assert lines == ["contributions/a.md:1:1: error: contribution body is 41 bytes, more than the limit of 40\n"
+                     "    hint: make it smaller, or raise limits.body_bytes in anthology.yaml"]
+
+
+def test_one_broken_contribution_does_not_hide_the_others_errors(make_project):
+    root = make_project({
+        **entry("A", "T", BODY, website="ftp://x"),
+        "contributions/b.yaml": "name: [oops\n", "contributions/b.md": BODY,
+        **entry("C", "T", "Fine.\n"),
+    })
+    _, report = messages(root)
+    assert sorted(d.position.path.name for d in report.errors) == ["a.yaml", "b.yaml"]
+
+
+def test_body_positions_point_at_the_bad_character(make_project):
+    root = make_project(entry("A", "T", "First line.\nSecond \x1b line.\n"))
+    lines, _ = messages(root)
+    assert lines[0].startswith("contributions/a.md:2:8: error: the body contains the control character U+001B")

@@ -9,6 +9,7 @@ HTML tags and checks that they come out of the PDF as literal text.
 from __future__ import annotations
 
 import io
+import itertools
 from xml.sax.saxutils import escape, quoteattr
 
 from reportlab.lib.colors import HexColor
@@ -88,14 +89,14 @@ class LongParagraph(Flowable):
         if width == self._for_width:
             return self._pieces
         whole = self.paragraph
-        whole.wrap(width, 1e9)
+        self._whole_height = whole.wrap(width, 1e9)[1]
         lines = whole.blPara.lines
         count = max(1, round(len(lines) / self.PIECE_LINES))
         bounds = [len(lines) * i // count for i in range(count + 1)]
         cut = whole._get_split_blParaFunc()
         style = whole.style
         self._pieces = []
-        for index, (start, stop) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        for index, (start, stop) in enumerate(itertools.pairwise(bounds)):
             piece_style = ParagraphStyle(
                 f"{style.name}-piece", parent=style,
                 firstLineIndent=style.firstLineIndent if index == 0 else 0,
@@ -110,8 +111,8 @@ class LongParagraph(Flowable):
         return self._pieces
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        self._heights = [piece.wrap(available_width, available_height)[1] for piece in self._cut(available_width)]
-        self.width, self.height = available_width, sum(self._heights)
+        self._cut(available_width)
+        self.width, self.height = available_width, self._whole_height
         return self.width, self.height
 
     def split(self, available_width: float, available_height: float) -> list[Flowable]:
@@ -126,15 +127,16 @@ class LongParagraph(Flowable):
         return [*head, *rest]
 
     def draw(self) -> None:
+        """Only when the whole paragraph fits the frame (a wide page); normally it is split."""
         top = self.height
-        for piece, height in zip(self._pieces, self._heights, strict=True):
-            top -= height
+        for piece in self._pieces:
+            top -= piece.wrap(self.width, self.height)[1]
             piece.drawOn(self.canv, 0, top)
 
-    def getSpaceBefore(self) -> float:  # noqa: N802 - ReportLab's API
+    def getSpaceBefore(self) -> float:
         return self.paragraph.style.spaceBefore
 
-    def getSpaceAfter(self) -> float:  # noqa: N802 - ReportLab's API
+    def getSpaceAfter(self) -> float:
         return self.paragraph.style.spaceAfter
 
 

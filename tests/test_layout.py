@@ -1,0 +1,33 @@
+"""layout: a very long paragraph is laid out in linear time and keeps every word in order."""
+
+from __future__ import annotations
+
+import re
+
+from reportlab.platypus import Paragraph as RLParagraph
+
+from anthology.build import build_book
+
+from .conftest import entry, page_texts
+
+
+def test_a_very_long_paragraph_is_line_broken_a_bounded_number_of_times(make_project, tmp_path, monkeypatch):
+    broken: list[int] = []
+    original = RLParagraph.breakLines
+
+    def counting(self, widths):  # type: ignore[no-untyped-def]
+        result = original(self, widths)
+        broken.append(len(result.lines))
+        return result
+
+    monkeypatch.setattr(RLParagraph, "breakLines", counting)
+    body = [f"w{i}" for i in range(20_000)]
+    root = make_project(entry("Ann Long", "One paragraph", " ".join(body) + "\n"))
+    result = build_book(root, tmp_path / "long.pdf")
+    lines = max(broken)  # the one pass over the whole paragraph
+    assert lines > 1000
+    # once to cut it, once as the pieces are placed, once more at page breaks; ReportLab
+    # alone re-breaks the whole remainder at every page, about 20 times the lines here
+    assert sum(broken) < 4 * lines
+    found = [w for page in page_texts(result.output) for w in re.findall(r"\bw\d+\b", page)]
+    assert found == body
