@@ -1,20 +1,23 @@
-"""Stage 5: merge front matter and entries into one book with pypdf.
+"""Stage 5: put the rendered pieces in order and merge them into one book with pypdf.
 
-Page index, page label and printed folio, by example: a book with a cover,
-a title page, two pages of introduction, one of contents and entries of
-1, 3 and 2 pages has page indexes 0-9. Index 0 is labelled ``Cover``, 1-4
-``i``-``iv`` (front matter, lower-case roman), and 5-10 ``1``-``6``
-(arabic, restarting at the first entry). The folio printed on a page is its
-label, so "page 14" in the contents, in the viewer's page box and at the foot
-of the page are the same thing. Entry *k* starts at label
-``1 + pages of entries before k``, whatever the front matter's length.
+The book is a sequence of pieces (see :class:`~anthology.model.Piece`):
+cover, title page, introduction and contents (the front matter, numbered
+i, ii… after the cover), then the body, numbered from 1: part dividers and
+entries, then the index of contributors and "About the editor". In a layout
+with ``recto_starts`` every piece begins on a right-hand page (an even page
+index, the cover being index 0): a blank page is inserted before a piece that
+would begin on the left, and the front matter is padded so that page 1 is a
+right-hand page. Blank pages carry no folio.
 
-Here navigation is computed as data (contents lines, outline, labels, named
-destinations), then written with pypdf: pages appended, furniture stamped,
-links, outline, page labels, destinations and metadata added. Each entry was
-rendered alone with the same fixed font encoding (see :mod:`anthology.fonts`),
-so its font objects are swapped for the first identical copy before its
-pages are copied: the book embeds each font subset once.
+Page index, page label and printed folio agree: the folio printed on a page
+is its label, so "page 14" in the contents, in the viewer's page box and at
+the foot of the page are the same thing. Body numbers never depend on the
+front matter's length, so the contents are rendered last, with final numbers.
+
+Each piece was rendered alone with the same fixed font encoding (see
+:mod:`anthology.fonts`), so its font objects are swapped for the first
+identical copy before its pages are copied: the book embeds each font subset
+once.
 """
 
 from __future__ import annotations
@@ -22,18 +25,30 @@ from __future__ import annotations
 import io
 import os
 import time
+import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.annotations import Link
-from pypdf.generic import IndirectObject, NameObject, TextStringObject
+from pypdf.generic import ArrayObject, FloatObject, IndirectObject, NameObject, RectangleObject, TextStringObject
 
-from .layout.frontmatter import ContentsLine, render_front_matter
-from .layout.furniture import PageFurniture, render_furniture
-from .model import Block, Book, BookConfig, Entry, LaidOutEntry, Layout, PageRange, TocLine
+from .layout.entry import layout_divider
+from .layout.frontmatter import (
+    ContentsLine,
+    render_cover,
+    render_listing,
+    render_text_page,
+    render_title_page,
+)
+from .layout.furniture import PageFurniture, print_marks_page, render_furniture
+from .model import Block, Book, BookConfig, Entry, Layout, PageRange, Piece, TocLine
 
 ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+
+INDEX_TITLE = "Index of contributors"
+ABOUT_TITLE = "About the editor"
 
 
 def roman(number: int) -> str:
@@ -45,67 +60,258 @@ def roman(number: int) -> str:
     return out
 
 
-def assemble(book: BookConfig, layout: Layout, intro: tuple[Block, ...],
-             entries: Sequence[Entry], laid_out: Sequence[LaidOutEntry]) -> Book:
-    """Build the whole book in memory from laid-out entries."""
-    starts, first_label = [], 1
-    for part in laid_out:
-        starts.append(first_label)
-        first_label += part.page_count
-    contents = [ContentsLine(e.contribution.slug, e.contribution.title, e.contribution.name, str(start))
-                for e, start in zip(entries, starts, strict=False)]
-    front = render_front_matter(book, layout, intro, contents)
-    offset = front.page_count
-    toc = tuple(TocLine(line.slug, line.headline, line.name, line.label, offset + int(line.label) - 1)
-                for line in contents)
-    labels = (PageRange(0, 0, "", "Cover"), PageRange(1, offset - 1, "/r"),
-              PageRange(offset, offset + first_label - 2, "/D"))
+@dataclass(frozen=True, slots=True)
+class BookTexts:
+    """The book's own parsed texts, beside the entries."""
+
+    intro: tuple[Block, ...] = ()
+    about_editor: tuple[Block, ...] = ()
+    part_intros: tuple[tuple[Block, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    piece: Piece | None
+    """None for an inserted blank page."""
+    index: int
+    """Index of its first page, counted from the first page of its run (front or body)."""
+
+
+def _place(pieces: Sequence[Piece], recto_starts: bool, first_index: int = 0) -> tuple[list[_Placed], int]:
+    """Lay pieces end to end, with a blank before any that would start on a left-hand page."""
+    placed, index = [], first_index
+    for piece in pieces:
+        if recto_starts and index % 2:
+            placed.append(_Placed(None, index))
+            index += 1
+        placed.append(_Placed(piece, index))
+        index += piece.page_count
+    return placed, index
+
+
+def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry],
+             laid_out: Sequence[Piece], *, for_print: bool = False) -> Book:
+    """Build the whole book in memory from laid-out entries; ``for_print`` adds bleed and crop marks."""
+    by_slug = {e.contribution.slug: e for e in entries}
+    body = _body_pieces(book, layout, texts, entries, laid_out)
+    placed_body, body_end = _place(body, layout.recto_starts, first_index=0)
+    label_of = {p.piece.key: str(p.index + 1) for p in placed_body if p.piece}
+    back: list[Piece] = [_index_piece(book, layout, entries, label_of)]
+    if texts.about_editor:
+        back.append(render_text_page(book, layout, "about", ABOUT_TITLE, texts.about_editor))
+    placed_back, body_end = _place(back, layout.recto_starts, first_index=body_end)
+    label_of |= {p.piece.key: str(p.index + 1) for p in placed_back if p.piece}
+    placed_body += placed_back
+
+    lines = _contents_lines(book, entries, body, label_of)
+    front_pieces = [render_cover(book, layout), render_title_page(book, layout)]
+    if texts.intro:
+        front_pieces.append(render_text_page(book, layout, "intro", "Introduction", texts.intro,
+                                             signature=book.editor))
+    front_pieces.append(render_listing(book, layout, "contents", "Contents", lines))
+    placed_front, front_count = _place(front_pieces, layout.recto_starts)
+    if layout.recto_starts and front_count % 2:
+        placed_front.append(_Placed(None, front_count))  # page 1 of the body is a right-hand page
+        front_count += 1
+    start_of = {p.piece.key: p.index for p in placed_front if p.piece}
+    start_of |= {p.piece.key: front_count + p.index for p in placed_body if p.piece}
+    total = front_count + body_end
 
     writer = PdfWriter()
     shared_fonts: dict[str, IndirectObject] = {}
-    readers = [PdfReader(io.BytesIO(front.pdf))] + [PdfReader(io.BytesIO(p.pdf)) for p in laid_out]
-    for reader in readers:
+    furniture: list[PageFurniture] = []
+    kinds: list[str] = []
+    links: list[tuple[int, tuple[float, float, float, float], str]] = []
+    for placed, offset in [(p, 0) for p in placed_front] + [(p, front_count) for p in placed_body]:
+        start = offset + placed.index
+        if placed.piece is None:
+            writer.add_blank_page(layout.page_width, layout.page_height)
+            furniture.append(PageFurniture(recto=start % 2 == 0))
+            kinds.append("blank")
+            continue
+        kinds += [placed.piece.kind] * placed.piece.page_count
+        reader = PdfReader(io.BytesIO(placed.piece.pdf))
         _share_fonts(reader, writer, shared_fonts)
-        for page in reader.pages:
+        for number, page in enumerate(reader.pages):
             writer.add_page(page)
+            if layout.mirrored and start % 2:  # rendered as a recto first, placed on a verso
+                shift = layout.margin_outer - layout.margin_inner
+                _shift(writer.pages[-1], shift if number % 2 == 0 else -shift, 0)
+        furniture += _piece_furniture(book, layout, placed.piece, start, offset, by_slug)
+        links += [(start + area.page_index, area.rect, area.slug) for area in placed.piece.links]
+    for page_index, rect, key in links:  # once every page exists, so each link points at a page object
+        if key in start_of:
+            writer.add_annotation(page_index, Link(rect=rect, target_page_index=start_of[key]))
 
-    furniture = _furniture(book, offset, entries, laid_out)
     overlay = PdfReader(io.BytesIO(render_furniture(layout, furniture)))
     _share_fonts(overlay, writer, shared_fonts)
-    for index, (page, marks) in enumerate(zip(overlay.pages, furniture, strict=False)):
+    for index, (page, marks) in enumerate(zip(overlay.pages, furniture, strict=True)):
         if marks.folio or marks.running_head:
             writer.pages[index].merge_page(page)
             writer.pages[index].compress_content_streams()
 
-    for area in front.links:
-        target = next(line.page_index for line in toc if line.slug == area.slug)
-        writer.add_annotation(area.page_index, Link(rect=area.rect, target_page_index=target))
-    writer.add_outline_item(title="Introduction", page_number=front.intro_page)
-    writer.add_outline_item(title="Contents", page_number=front.contents_page)
-    for line in toc:
-        writer.add_outline_item(title=f"{line.name}: {line.headline}", page_number=line.page_index)
-        writer.add_named_destination(title=line.slug, page_number=line.page_index)
+    toc = _outline(writer, book, body, entries, start_of, label_of)
+    labels = (PageRange(0, 0, "", "Cover"), PageRange(1, front_count - 1, "/r"),
+              PageRange(front_count, total - 1, "/D"))
     for label in labels:
         writer.set_page_label(label.first_index, label.last_index, style=label.style or None,
                               prefix=label.prefix or None, start=label.start)
+    if for_print:
+        _add_print_marks(writer, layout)
     _metadata(writer, book)
     buffer = io.BytesIO()
     writer.write(buffer)
-    return Book(buffer.getvalue(), len(writer.pages), toc, labels, book.title, len(entries))
+    return Book(buffer.getvalue(), len(writer.pages), toc, labels, book.title, len(entries), tuple(kinds))
 
 
-def _furniture(book: BookConfig, offset: int, entries: Sequence[Entry],
-               laid_out: Sequence[LaidOutEntry]) -> list[PageFurniture]:
-    pages = [PageFurniture()]  # the cover carries nothing
-    pages += [PageFurniture(roman(i), recto=i % 2 == 1) for i in range(1, offset)]
-    number = 1
-    for entry, part in zip(entries, laid_out, strict=False):
-        c = entry.contribution
-        for page in range(part.page_count):
-            head = f"{c.name} · {c.title}" if page else ""
-            pages.append(PageFurniture(str(number), head, recto=(offset + number) % 2 == 1))
-            number += 1
+def _body_pieces(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry],
+                 laid_out: Sequence[Piece]) -> list[Piece]:
+    """Entries in book order, each part's divider before its first entry."""
+    piece_of = {p.key: p for p in laid_out}
+    part_of = _part_numbers(book, entries)
+    body: list[Piece] = []
+    for entry in entries:
+        slug = entry.contribution.slug
+        number = part_of.get(slug)
+        if number and not any(p.key == f"part-{number}" for p in body):
+            intro = texts.part_intros[number - 1] if number - 1 < len(texts.part_intros) else ()
+            body.append(layout_divider(book.parts[number - 1], number, intro, layout, book.language))
+        body.append(piece_of[slug])
+    return body
+
+
+def _part_numbers(book: BookConfig, entries: Sequence[Entry]) -> dict[str, int]:
+    """slug → 1-based part number; entries no part lists join the last part."""
+    if not book.parts:
+        return {}
+    listed = {slug: number for number, part in enumerate(book.parts, 1) for slug in part.slugs}
+    return {e.contribution.slug: listed.get(e.contribution.slug, len(book.parts)) for e in entries}
+
+
+def _contents_lines(book: BookConfig, entries: Sequence[Entry], body: list[Piece],
+                    label_of: dict[str, str]) -> list[ContentsLine]:
+    by_slug = {e.contribution.slug: e.contribution for e in entries}
+    lines = []
+    for piece in body:
+        if piece.kind == "divider":
+            number = int(piece.key.split("-")[1])
+            lines.append(ContentsLine(piece.key, f"Part {number}: {book.parts[number - 1].title}", "",
+                                      label_of[piece.key], level=0))
+        else:
+            c = by_slug[piece.key]
+            lines.append(ContentsLine(c.slug, c.title, c.name, label_of[c.slug]))
+    lines.append(ContentsLine("index", INDEX_TITLE, "", label_of["index"], level=0))
+    if "about" in label_of:
+        lines.append(ContentsLine("about", ABOUT_TITLE, "", label_of["about"], level=0))
+    return lines
+
+
+def _index_piece(book: BookConfig, layout: Layout, entries: Sequence[Entry], label_of: dict[str, str]) -> Piece:
+    """Contributors by family name, grouped by initial letter, each with the entry's linked page."""
+    contributors = sorted((e.contribution for e in entries),
+                          key=lambda c: (collation_key(index_name(c.name, c.sort_as)), c.slug))
+    items: list[ContentsLine | str] = []
+    letters: set[str] = set()
+    for c in contributors:
+        letter = collation_key(index_name(c.name, c.sort_as))[0][:1].upper() or "#"
+        if letter not in letters:
+            letters.add(letter)
+            items.append(letter)
+        shown = c.sort_as or index_name(c.name, "", inverted=True)
+        items.append(ContentsLine(c.slug, shown, c.title, label_of[c.slug]))
+    return render_listing(book, layout, "index", INDEX_TITLE, items)
+
+
+def index_name(name: str, sort_as: str, *, inverted: bool = False) -> str:
+    """The name as the index sorts it: ``sort_as``, or the family name (last word) first."""
+    if sort_as:
+        return sort_as
+    *given, family = name.split()
+    if not given:
+        return family
+    return f"{family}, {' '.join(given)}" if inverted else " ".join([family, *given])
+
+
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+                       "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "Þ": "Th"})
+
+
+def collation_key(text: str) -> tuple[str, str]:
+    """Sort key that files 'Ł' with 'L' and 'Ö' with 'O', then breaks ties by the accents."""
+    base = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_FOLD)) if not unicodedata.combining(c))
+    return base.casefold(), text.casefold()
+
+
+def _piece_furniture(book: BookConfig, layout: Layout, piece: Piece, start: int, offset: int,
+                     by_slug: dict[str, Entry]) -> list[PageFurniture]:
+    """Folio and running head for each page of a placed piece."""
+    pages = []
+    for number in range(piece.page_count):
+        index = start + number
+        recto = index % 2 == 0
+        folio = roman(index) if offset == 0 else str(index - offset + 1)
+        if piece.kind in ("cover", "title", "divider"):
+            pages.append(PageFurniture(recto=recto))
+            continue
+        head = ""
+        if piece.kind == "entry" and number > 0:
+            c = by_slug[piece.key].contribution
+            if layout.running_head == "entry":
+                head = f"{c.name} · {c.title}"
+            elif layout.running_head == "book-and-name":
+                head = c.name if recto else book.title
+        pages.append(PageFurniture(folio, head, recto=recto))
     return pages
+
+
+def _outline(writer: PdfWriter, book: BookConfig, body: list[Piece], entries: Sequence[Entry],
+             start_of: dict[str, int], label_of: dict[str, str]) -> tuple[TocLine, ...]:
+    """Bookmarks (parts as parents of their entries), one named destination per entry."""
+    by_slug = {e.contribution.slug: e.contribution for e in entries}
+    if "intro" in start_of:
+        writer.add_outline_item(title="Introduction", page_number=start_of["intro"])
+    writer.add_outline_item(title="Contents", page_number=start_of["contents"])
+    toc, parent, part_title = [], None, ""
+    for piece in body:
+        if piece.kind == "divider":
+            number = int(piece.key.split("-")[1])
+            part_title = book.parts[number - 1].title
+            parent = writer.add_outline_item(title=f"Part {number}: {part_title}", page_number=start_of[piece.key])
+            writer.add_named_destination(title=piece.key, page_number=start_of[piece.key])
+            continue
+        c = by_slug[piece.key]
+        writer.add_outline_item(title=f"{c.name}: {c.title}", page_number=start_of[c.slug], parent=parent)
+        writer.add_named_destination(title=c.slug, page_number=start_of[c.slug])
+        toc.append(TocLine(c.slug, c.title, c.name, label_of[c.slug], start_of[c.slug], part_title))
+    writer.add_outline_item(title=INDEX_TITLE, page_number=start_of["index"])
+    if "about" in start_of:
+        writer.add_outline_item(title=ABOUT_TITLE, page_number=start_of["about"])
+    return tuple(toc)
+
+
+def _shift(page, dx: float, dy: float) -> None:  # type: ignore[no-untyped-def]
+    """Move a page's content and its link rectangles by (dx, dy)."""
+    page.add_transformation(Transformation().translate(dx, dy))
+    for annotation in page.get("/Annots") or []:
+        annotation = annotation.get_object()
+        x1, y1, x2, y2 = (float(v) for v in annotation["/Rect"])
+        annotation[NameObject("/Rect")] = ArrayObject(
+            [FloatObject(x1 + dx), FloatObject(y1 + dy), FloatObject(x2 + dx), FloatObject(y2 + dy)])
+
+
+def _add_print_marks(writer: PdfWriter, layout: Layout) -> None:
+    """Grow every page by the bleed and a margin for crop marks; TrimBox and BleedBox say where to cut."""
+    marks = PdfReader(io.BytesIO(print_marks_page(layout))).pages[0]
+    slug = layout.bleed + 24
+    width, height = layout.page_width, layout.page_height
+    for page in writer.pages:
+        _shift(page, slug, slug)
+        page.mediabox = RectangleObject([0, 0, width + 2 * slug, height + 2 * slug])
+        page.cropbox = RectangleObject([0, 0, width + 2 * slug, height + 2 * slug])
+        page.trimbox = RectangleObject([slug, slug, slug + width, slug + height])
+        page.bleedbox = RectangleObject([slug - layout.bleed, slug - layout.bleed,
+                                         slug + width + layout.bleed, slug + height + layout.bleed])
+        page.merge_page(marks)
 
 
 def _share_fonts(reader: PdfReader, writer: PdfWriter, shared: dict[str, IndirectObject]) -> None:

@@ -10,9 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .build import build_book, check_project
+from .build import build_book, check_project, lay_out_entries
 from .diagnostics import Report
 from .errors import AnthologyError, ProjectError
 from .validate import available_layouts, read_layout
@@ -34,8 +35,15 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, help="PDF to write (default: dist/<title>.pdf)")
     build.add_argument("--skip-invalid", action="store_true",
                        help="leave out contributions with errors (listed) instead of refusing to build")
+    build.add_argument("--fit", action="store_true",
+                       help="tighten entries that run over the layout's page budget, within its fit limits")
+    build.add_argument("--print", dest="for_print", action="store_true",
+                       help="print-ready: add the layout's bleed and crop marks around every page")
+    build.add_argument("--layout", help="build with this layout instead of the one anthology.yaml names")
     check = commands.add_parser("check", help="report every problem in the project, build nothing")
     check.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    check.add_argument("--layout", dest="lay_out", action="store_true",
+                       help="also lay out every entry and report those over the layout's page budget")
     layouts = commands.add_parser("layouts", help="list the layouts a project can use")
     layouts.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
     return parser
@@ -51,10 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"anthology: error: project folder '{root}' does not exist", file=sys.stderr)
         return 2
     if options.command == "check":
-        return _check(root)
+        return _check(root, options.lay_out)
     if options.command == "layouts":
         return _layouts(root)
-    return _build(root, options.output, options.skip_invalid)
+    return _build(root, options.output, skip_invalid=options.skip_invalid, fit=options.fit,
+                  for_print=options.for_print, layout=options.layout)
 
 
 def _print_report(report: Report) -> None:
@@ -69,8 +78,10 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _check(root: Path) -> int:
-    _, report = check_project(root)
+def _check(root: Path, lay_out: bool) -> int:
+    checked, report = check_project(root)
+    if lay_out and checked is not None and not report.errors:
+        lay_out_entries(checked, report)
     _print_report(report)
     print(f"checked {root}: {report.summary()}", file=sys.stderr)
     return 1 if report.errors else 0
@@ -83,9 +94,9 @@ def _layouts(root: Path) -> int:
     return 0
 
 
-def _build(root: Path, output: Path | None, skip_invalid: bool) -> int:
+def _build(root: Path, output: Path | None, **options: Any) -> int:
     try:
-        result = build_book(root, output, skip_invalid=skip_invalid)
+        result = build_book(root, output, **options)
     except ProjectError as error:
         _print_report(error.report)
         print(f"not built: {error.report.summary()}; fix the errors above", file=sys.stderr)

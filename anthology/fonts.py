@@ -9,7 +9,9 @@ entry; ``assemble`` then keeps one copy of each. A used subset embeds all of
 its (at most 256) glyphs, which costs a little size once and saves it per entry.
 
 The families come from PyPI packages (``font-source-serif-pro``,
-``font-source-sans-pro``) so a fresh virtualenv has them.
+``font-source-sans-pro``, ``font-roboto``) so a fresh virtualenv has them. A
+layout names a family per role and, optionally, fallback families; a character
+the role's family lacks is drawn from the first fallback that has it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import font_roboto
 import font_source_sans_pro
 import font_source_serif_pro
 from reportlab.lib.fonts import addMapping
@@ -57,7 +60,12 @@ FAMILIES: dict[str, Family] = {
         *(_face_path(font_source_sans_pro, f"SourceSansPro-{style}.ttf")
           for style in ("Regular", "It", "Bold", "BoldIt"))
     ),
+    "roboto": Family(
+        *(_face_path(font_roboto, f"Roboto-{style}.ttf") for style in ("Regular", "Italic", "Bold", "BoldItalic"))
+    ),
 }
+
+FAMILY_LABELS = {"source-serif": "Source Serif Pro", "source-sans": "Source Sans Pro", "roboto": "Roboto"}
 
 
 class StableTTFont(TTFont):
@@ -162,13 +170,23 @@ def register_family(family: str) -> FontSet:
     return names
 
 
-def missing_glyphs(text: str) -> list[str]:
-    """Characters of ``text`` that no face of any family can draw (they would print as boxes)."""
+def missing_glyphs(text: str, family: str | None = None, fallbacks: tuple[str, ...] = ()) -> list[str]:
+    """Characters of ``text`` that ``family`` and its ``fallbacks`` cannot draw (they would print as boxes).
+
+    With no family, every family of the catalogue is tried (what any layout could draw).
+    """
+    if family is None:
+        family, fallbacks = next(iter(FAMILIES)), tuple(FAMILIES)
+    face = f"{family}-regular"
     return sorted(c for c in set(text) if not c.isspace()
-                  and ord(c) not in pdfmetrics.getFont(face_for(c, _ANY_FACE)).face.charToGlyph)
+                  and ord(c) not in pdfmetrics.getFont(face_for(c, face, fallbacks)).face.charToGlyph)
 
 
-_ANY_FACE = "source-serif-regular"
+def family_label(family: str) -> str:
+    """The family's printed name, e.g. 'Source Serif Pro'."""
+    return FAMILY_LABELS.get(family, family)
+
+
 _STYLE_UPRIGHT = {"regular": "regular", "italic": "regular", "bold": "bold", "bold-italic": "bold"}
 
 
@@ -178,32 +196,36 @@ def _split_face(face: str) -> tuple[str, str]:
     return family, face[len(family) + 1:]
 
 
-def _fallback_chain(face: str) -> list[str]:
-    """Faces to try, in order, for a character that ``face`` cannot draw."""
+def _fallback_chain(face: str, fallbacks: tuple[str, ...]) -> list[str]:
+    """Faces to try, in order, for a character that ``face`` cannot draw.
+
+    The same style in the face's own family, then upright (an italic lacking a
+    letter borrows the upright one), then each declared fallback family likewise.
+    """
     family, style = _split_face(face)
     chain = [face, f"{family}-{_STYLE_UPRIGHT[style]}"]
-    for other in FAMILIES:
+    for other in fallbacks:
         chain += [f"{other}-{style}", f"{other}-{_STYLE_UPRIGHT[style]}"]
     return list(dict.fromkeys(chain))
 
 
-@functools.lru_cache(maxsize=4096)
-def face_for(char: str, face: str) -> str:
+@functools.lru_cache(maxsize=16384)
+def face_for(char: str, face: str, fallbacks: tuple[str, ...] = ()) -> str:
     """The face that draws ``char``: ``face`` itself, or the first fallback that has it."""
-    for candidate in _fallback_chain(face):
+    for candidate in _fallback_chain(face, fallbacks):
         register_family(_split_face(candidate)[0])
         if ord(char) in pdfmetrics.getFont(candidate).face.charToGlyph:
             return candidate
     return face
 
 
-def font_runs(text: str, face: str) -> list[tuple[str, str]]:
+def font_runs(text: str, face: str, fallbacks: tuple[str, ...]) -> list[tuple[str, str]]:
     """Split text into (face, text) runs so every character is drawn by a face that has it."""
     runs: list[tuple[str, str]] = []
     start = 0
     current = face
     for index, char in enumerate(text):
-        chosen = face if char.isspace() else face_for(char, face)
+        chosen = face if char.isspace() else face_for(char, face, fallbacks)
         if chosen != current:
             if index > start:
                 runs.append((current, text[start:index]))

@@ -52,6 +52,11 @@ class Contribution:
     bio: str = ""
     website: str = ""
     photo: Photo | None = None
+    photo_focus: tuple[float, float] = (0.5, 0.4)
+    """Centre of the headshot's crop, as fractions across and down."""
+    pullquote: str = ""
+    sort_as: str = ""
+    """The index's sort key when the family-name-first guess is wrong."""
     order: int | None = None
     source: Path = Path()
     """The file that holds the metadata (``.yaml`` or front-matter ``.md``)."""
@@ -78,6 +83,16 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """A group of entries with a divider page (``sections:`` in anthology.yaml)."""
+
+    title: str
+    slugs: tuple[str, ...]
+    intro: str = ""
+    position: Position | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BookConfig:
     """The book as described by ``anthology.yaml``."""
 
@@ -96,6 +111,11 @@ class BookConfig:
     intro_position: Position | None = None
     order: tuple[str, ...] = ()
     limits: Limits = Limits()
+    about_editor: str = ""
+    """Markdown of an optional 'About the editor' page at the end."""
+    about_editor_position: Position | None = None
+    parts: tuple[Part, ...] = ()
+    """Parts (``sections:``) grouping the entries; empty when the book has none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,16 +130,20 @@ class FontSet:
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """Page design read from ``layout.yaml``; the ReportLab code never sees raw YAML."""
+    """Page design read from ``layout.yaml``; the ReportLab code never sees raw YAML.
+
+    Lengths are in points (1/72 in). Each field is declared, with its YAML
+    name and default, in :data:`anthology.schema.LAYOUT_SECTIONS`.
+    """
 
     name: str
     description: str
     page_width: float
-    """Points (1/72 in)."""
     page_height: float
     margin_top: float
     margin_bottom: float
     margin_inner: float
+    """The binding side: left on right-hand (odd) pages, right on left-hand pages when mirrored."""
     margin_outer: float
     body_font: str
     """Family name of the body text (a key of the font catalogue)."""
@@ -136,8 +160,38 @@ class Layout:
     cover_color: str
     cover_text_color: str
     photo_size: float
-    """Diameter of the round headshot, in points."""
+    """Width of the headshot as printed."""
+    mirrored: bool = False
+    """Inner and outer margins swap sides on left-hand pages (a printed, bound book)."""
+    recto_starts: bool = False
+    """Every entry starts on a right-hand page; a blank left-hand page is inserted when needed."""
+    bleed: float = 0.0
+    """Extra paper around the trim for ``--print``; crop marks are drawn in it."""
+    columns: int = 1
+    column_gap: float = 18.0
+    fallback_fonts: tuple[str, ...] = ()
+    """Families tried, in order, for characters the role's own family cannot draw."""
     justify: bool = True
+    hyphenate: bool = True
+    folio: str = "bottom-center"
+    """``bottom-center``, ``bottom-outside``, ``top-outside`` or ``none``."""
+    running_head: str = "entry"
+    """``entry`` (name · headline on an entry's later pages), ``book-and-name`` or ``none``."""
+    head_rule: bool = False
+    photo_shape: str = "circle"
+    """``circle`` or ``square``."""
+    min_photo_dpi: int = 150
+    """Headshots that would print below this resolution get a warning."""
+    entry_pages: int = 0
+    """The page budget of an entry (0: none); ``check`` reports entries that run over."""
+    fit_min_body: float = 0.0
+    """The smallest body size ``build --fit`` may use (0: the body size, no shrinking)."""
+    fit_min_leading: float = 0.0
+    fit_min_photo: float = 0.0
+    cover_image: Path | None = None
+    """A JPEG/PNG from the layout's folder, drawn full-bleed behind the cover's text."""
+    logo: Path | None = None
+    """A JPEG/PNG from the layout's folder, printed on the cover and the title page."""
     source: Path = Path()
 
 
@@ -209,12 +263,35 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
-class LaidOutEntry:
-    """An entry rendered on its own pages, without folios (they are stamped later)."""
+class LinkArea:
+    """A clickable rectangle on a page that jumps to an entry (or a part's divider)."""
 
+    page_index: int
+    """0-based index of the page within its piece (assembly makes it absolute)."""
+    rect: tuple[float, float, float, float]
     slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Part of the book rendered on its own pages, without folios (they are stamped later).
+
+    Entries, part dividers, the cover, the contents, the index… are each a piece;
+    assembly puts them in order, inserts blank pages where a piece must start
+    on a right-hand page, and numbers the pages.
+    """
+
+    key: str
+    """The entry's slug, ``part-1``…, or the piece's kind for the others."""
+    kind: str
+    """``cover``, ``title``, ``intro``, ``contents``, ``divider``, ``entry``, ``index`` or ``about``."""
     pdf: bytes
     page_count: int
+    links: tuple[LinkArea, ...] = ()
+    last_page_height: float = 0.0
+    """Height of text on the last page, in points (for the page budget)."""
+    fit: str = ""
+    """What ``build --fit`` changed to make an entry fit its budget, in words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,25 +303,8 @@ class TocLine:
     """The printed page number of the entry's first page."""
     page_index: int
     """0-based index of that page in the assembled book."""
-
-
-@dataclass(frozen=True, slots=True)
-class LinkArea:
-    """A clickable rectangle on a front-matter page that jumps to an entry."""
-
-    page_index: int
-    rect: tuple[float, float, float, float]
-    slug: str
-
-
-@dataclass(frozen=True, slots=True)
-class RenderedFrontMatter:
-    pdf: bytes
-    page_count: int
-    intro_page: int
-    """0-based index of the introduction's first page within the front matter."""
-    contents_page: int
-    links: tuple[LinkArea, ...]
+    part: str = ""
+    """Title of the part the entry belongs to, if the book has parts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,3 +329,5 @@ class Book:
     labels: tuple[PageRange, ...]
     title: str
     entry_count: int
+    page_kinds: tuple[str, ...] = ()
+    """What each page is: ``cover``, ``blank``, ``entry``… (see :class:`Piece`)."""

@@ -157,12 +157,27 @@ def slug_list(node: Node) -> tuple[str, ...]:
     return tuple(line(item) for item in node.value)
 
 
+def focus(node: Node) -> tuple[float, float]:
+    """Two fractions, across and down: where the crop of a photo is centred."""
+    parts = line(node).replace(",", " ").split()
+    try:
+        x, y = (float(part) for part in parts)
+    except ValueError:
+        x = y = -1.0
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise FieldProblem("must be two numbers from 0 to 1, across then down",
+                           "e.g. '0.5 0.3' for a face in the upper middle")
+    return x, y
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
     kind: Callable[[Node], Any]
     doc: str
     required: bool = False
+    attr: str = ""
+    """The attribute it fills (``Layout.page_width`` for ``page: width``); empty: same as name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +187,7 @@ class Section:
     name: str
     fields: tuple[Field, ...]
     doc: str
+    required: bool = False
 
 
 BOOK_FIELDS: tuple[Field, ...] = (
@@ -184,6 +200,7 @@ BOOK_FIELDS: tuple[Field, ...] = (
     Field("license", line, "Licence line printed on the copyright page."),
     Field("layout", line, "Name of a layout in layouts/ or built in (default perspectives)."),
     Field("intro", markdown, "The introduction: Markdown text, or the path of a .md file in the project."),
+    Field("about_editor", markdown, "Optional 'About the editor' page at the end: Markdown, or a .md path."),
     Field("order", slug_list, "Optional list of contribution slugs giving the order of entries."),
 )
 
@@ -193,6 +210,15 @@ LIMIT_FIELDS: tuple[Field, ...] = (
     Field("photo_bytes", size, "Largest headshot file (default 20 MiB)."),
     Field("photo_megapixels", positive_number, "Largest headshot, width × height in millions (default 50)."),
 )
+
+SECTION_FIELDS: tuple[Field, ...] = (
+    Field("title", line, "The part's title, printed on its divider page.", required=True),
+    Field("intro", markdown, "A few lines under the title on the divider page."),
+    Field("entries", slug_list, "The slugs of the part's entries, in order.", required=True),
+)
+
+BOOK_PARTS = Section("sections", SECTION_FIELDS,
+                     "Optional parts: a list of {title, intro, entries}; each part gets a divider page.")
 
 BOOK_SECTIONS: tuple[Section, ...] = (
     Section("limits", LIMIT_FIELDS, "Per-contribution size caps, checked before parsing or decoding."),
@@ -205,45 +231,117 @@ CONTRIBUTION_FIELDS: tuple[Field, ...] = (
     Field("organization", line, "Organisation."),
     Field("bio", text, "One to three sentences about the contributor."),
     Field("photo", line, "Headshot (JPEG or PNG), relative to the contribution; must stay inside contributions/."),
+    Field("photo_focus", focus, "Where the face is, as 'x y' fractions from the top left (default '0.5 0.4')."),
+    Field("pullquote", line, "A sentence from the entry, set large beside the text where the layout has room."),
     Field("website", http_url, "An http:// or https:// address."),
     Field("order", integer, "Position in the book (whole number); entries without one follow, by name."),
+    Field("sort_as", line, "How the name sorts in the index, e.g. 'Nguyen Thi Thao' (default: family name first)."),
 )
+
+
+def choice(*options: str) -> Callable[[Node], str]:
+    """A kind accepting one of ``options``."""
+
+    def check(node: Node) -> str:
+        value = line(node)
+        if value not in options:
+            close = [o for o in options if o.startswith(value[:3])] if value else []
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise FieldProblem(f"must be one of {', '.join(options)}", f"{hint}write one of them exactly")
+        return value
+
+    return check
+
+
+def whole_number(low: int, high: int) -> Callable[[Node], int]:
+    def check(node: Node) -> int:
+        value = integer(node)
+        if not low <= value <= high:
+            raise FieldProblem(f"must be between {low} and {high}")
+        return value
+
+    return check
+
+
+def names(node: Node) -> tuple[str, ...]:
+    """A list of names, or one name."""
+    items = node.value if isinstance(node.value, list) else [node]
+    return tuple(line(item) for item in items)
+
 
 LAYOUT_SECTIONS: tuple[Section, ...] = (
     Section("page", (
-        Field("width", length, "Page width.", required=True),
-        Field("height", length, "Page height.", required=True),
-    ), "Trim size."),
+        Field("width", length, "Page (trim) width.", required=True, attr="page_width"),
+        Field("height", length, "Page (trim) height.", required=True, attr="page_height"),
+        Field("mirrored", boolean, "Swap inner and outer margins on left-hand pages (default false).",
+              attr="mirrored"),
+        Field("recto_starts", boolean, "Start every entry and part on a right-hand page (default false).",
+              attr="recto_starts"),
+        Field("bleed", length, "Paper beyond the trim for `--print`, where crop marks go (default 0).",
+              attr="bleed"),
+    ), "Trim size and how pages pair up.", required=True),
     Section("margins", (
-        Field("top", length, "Top margin.", required=True),
-        Field("bottom", length, "Bottom margin (the folio sits inside it).", required=True),
-        Field("inner", length, "Margin on the binding side.", required=True),
-        Field("outer", length, "Margin on the outside edge.", required=True),
-    ), "Distance from the page edge to the text."),
+        Field("top", length, "Top margin.", required=True, attr="margin_top"),
+        Field("bottom", length, "Bottom margin (the folio sits inside it).", required=True, attr="margin_bottom"),
+        Field("inner", length, "Margin on the binding side.", required=True, attr="margin_inner"),
+        Field("outer", length, "Margin on the outside edge.", required=True, attr="margin_outer"),
+    ), "Distance from the page edge to the text.", required=True),
+    Section("columns", (
+        Field("count", whole_number(1, 3), "Columns of entry text (default 1).", attr="columns"),
+        Field("gap", length, "Space between columns (default 18pt).", attr="column_gap"),
+    ), "Columns of the entries' body text."),
     Section("fonts", (
-        Field("body", line, "Family for body text: source-serif or source-sans.", required=True),
-        Field("heading", line, "Family for headlines and headings.", required=True),
-        Field("caption", line, "Family for names, captions and folios.", required=True),
-    ), "Font families by role."),
+        Field("body", line, "Family for body text.", required=True, attr="body_font"),
+        Field("heading", line, "Family for headlines and headings.", required=True, attr="heading_font"),
+        Field("caption", line, "Family for names, captions and folios.", required=True, attr="caption_font"),
+        Field("fallback", names, "Families tried in order for characters a role's family lacks.",
+              attr="fallback_fonts"),
+    ), "Font families by role: source-serif, source-sans or roboto.", required=True),
     Section("sizes", (
-        Field("body", number, "Body text size in points.", required=True),
-        Field("leading", number, "Distance between body lines in points.", required=True),
-        Field("headline", number, "Entry headline size.", required=True),
-        Field("subheading", number, "Size of ## headings in entries.", required=True),
-        Field("caption", number, "Size of names, roles, bios and folios.", required=True),
-        Field("photo", length, "Diameter of the round headshot.", required=True),
-    ), "Type sizes."),
+        Field("body", number, "Body text size in points.", required=True, attr="body_size"),
+        Field("leading", number, "Distance between body lines in points.", required=True, attr="body_leading"),
+        Field("headline", number, "Entry headline size.", required=True, attr="headline_size"),
+        Field("subheading", number, "Size of ## headings in entries.", required=True, attr="subheading_size"),
+        Field("caption", number, "Size of names, roles, bios and folios.", required=True, attr="caption_size"),
+        Field("photo", length, "Width of the printed headshot.", required=True, attr="photo_size"),
+    ), "Type sizes.", required=True),
     Section("colors", (
-        Field("text", color, "Body text.", required=True),
-        Field("accent", color, "Rules, links and the cover band.", required=True),
-        Field("muted", color, "Roles, captions and folios.", required=True),
-        Field("cover", color, "Cover background.", required=True),
-        Field("cover_text", color, "Text on the cover.", required=True),
-    ), "Colours as #rrggbb."),
+        Field("text", color, "Body text.", required=True, attr="text_color"),
+        Field("accent", color, "Rules, links and the cover band.", required=True, attr="accent_color"),
+        Field("muted", color, "Roles, captions and folios.", required=True, attr="muted_color"),
+        Field("cover", color, "Cover background.", required=True, attr="cover_color"),
+        Field("cover_text", color, "Text on the cover.", required=True, attr="cover_text_color"),
+    ), "Colours as #rrggbb.", required=True),
+    Section("furniture", (
+        Field("folio", choice("bottom-center", "bottom-outside", "top-outside", "none"),
+              "Where page numbers go (default bottom-center).", attr="folio"),
+        Field("running_head", choice("entry", "book-and-name", "none"),
+              "entry: name · headline on an entry's later pages; book-and-name: the book's title on "
+              "left-hand pages, the contributor on right-hand pages (default entry).", attr="running_head"),
+        Field("head_rule", boolean, "A hairline under the running head (default false).", attr="head_rule"),
+    ), "Page numbers and running heads."),
+    Section("entry", (
+        Field("pages", whole_number(0, 50), "Page budget per entry; 0 for none (default 0).", attr="entry_pages"),
+        Field("photo_shape", choice("circle", "square"), "Crop of the headshot (default circle).",
+              attr="photo_shape"),
+        Field("min_photo_dpi", whole_number(0, 1200), "Warn about headshots printing below this (default 150).",
+              attr="min_photo_dpi"),
+    ), "How an entry is set."),
+    Section("fit", (
+        Field("min_body", number, "Smallest body size `build --fit` may use.", attr="fit_min_body"),
+        Field("min_leading", number, "Tightest leading `build --fit` may use.", attr="fit_min_leading"),
+        Field("min_photo", length, "Smallest headshot `build --fit` may use.", attr="fit_min_photo"),
+    ), "What `build --fit` may change to bring an entry within its page budget."),
+    Section("assets", (
+        Field("cover_image", line, "A JPEG or PNG in the layout's folder, behind the cover text.",
+              attr="cover_image"),
+        Field("logo", line, "A JPEG or PNG in the layout's folder, on the cover and title page.", attr="logo"),
+    ), "Images that belong to the layout."),
 )
 
 LAYOUT_FIELDS: tuple[Field, ...] = (
     Field("description", line, "One line shown by `anthology layouts`.", required=True),
     Field("base", line, "Another layout whose values this one starts from."),
     Field("justify", boolean, "Justify body text (true) or set it ragged right (false)."),
+    Field("hyphenate", boolean, "Hyphenate in the book's language (default true)."),
 )

@@ -13,6 +13,8 @@ keeps its words and loses the link, with a warning.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
@@ -72,13 +74,13 @@ def _parser() -> tuple[MarkdownIt, _NestingGuard]:
 _MARKDOWN, _GUARD = _parser()
 
 
-def parse_entry(contribution: Contribution, report: Report) -> Entry:
+def parse_entry(contribution: Contribution, report: Report, language: str = "en") -> Entry:
     """Parse a contribution's body; problems are reported against its file and line."""
-    blocks = parse_markdown(contribution.body, contribution.body_position, report)
+    blocks = parse_markdown(contribution.body, contribution.body_position, report, language)
     return Entry(contribution, blocks, tuple(words_of(blocks)))
 
 
-def parse_markdown(source: str, position: Position, report: Report) -> tuple[Block, ...]:
+def parse_markdown(source: str, position: Position, report: Report, language: str = "en") -> tuple[Block, ...]:
     """Markdown text → blocks. ``position`` is where the text starts in its file.
 
     Text nested too deeply for the parser is an error, never silently lost.
@@ -90,28 +92,29 @@ def parse_markdown(source: str, position: Position, report: Report) -> tuple[Blo
                      f"text nested more than {_MARKDOWN.options.maxNesting} levels deep "
                      "(lists and quotes inside each other) would be lost",
                      "flatten the nesting: a few levels of lists or quotes are the most a page can show")
-    return tuple(_blocks(tree.children, position, report))
+    return tuple(_blocks(tree.children, position, report, _spacing_for(language)))
 
 
-def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report) -> list[Block]:
+def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report,
+            spacing: Callable[[str], str]) -> list[Block]:
     blocks: list[Block] = []
     for node in nodes:
         where = Position(start.path, start.line + (node.map[0] if node.map else 0), 1)
         kind = node.type
         if kind == "paragraph":
-            blocks.append(Paragraph(_inline(node, where, report)))
+            blocks.append(Paragraph(_inline(node, where, report, spacing)))
         elif kind == "heading":
             level = int(node.tag[1])
             if level not in (2, 3):
                 report.warning(where, f"heading level {level} is set as level {min(max(level, 2), 3)}",
                                "use ## for sections and ### below them; the headline comes from 'title'")
-            blocks.append(Heading(min(max(level, 2), 3), _inline(node, where, report)))
+            blocks.append(Heading(min(max(level, 2), 3), _inline(node, where, report, spacing)))
         elif kind in ("bullet_list", "ordered_list"):
-            items = tuple(tuple(_blocks(item.children, start, report)) for item in node.children)
+            items = tuple(tuple(_blocks(item.children, start, report, spacing)) for item in node.children)
             first = int(str(node.attrs.get("start", 1)))
             blocks.append(ListBlock(kind == "ordered_list", items, first))
         elif kind == "blockquote":
-            blocks.append(Quote(tuple(_blocks(node.children, start, report))))
+            blocks.append(Quote(tuple(_blocks(node.children, start, report, spacing))))
         elif kind == "hr":
             blocks.append(Rule())
         elif kind in ("code_block", "fence"):
@@ -122,11 +125,31 @@ def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report) -> lis
     return blocks
 
 
-def _inline(node: SyntaxTreeNode, where: Position, report: Report) -> tuple[Span, ...]:
+def _inline(node: SyntaxTreeNode, where: Position, report: Report,
+            spacing: Callable[[str], str]) -> tuple[Span, ...]:
     spans: list[Span] = []
     for child in node.children:  # the single 'inline' node
         _spans(child.children, spans, where, report, italic=False, bold=False, href="")
-    return tuple(_merge(spans))
+    return tuple(s if s.code else replace(s, text=spacing(s.text)) for s in _merge(spans))
+
+
+_BEFORE_UNIT = re.compile(
+    r"(?<=\d) (?=(?:%|‰|°[CF]?|[kMG]?(?:m|g|l|L|W|Wh|B|Hz)|cm|mm|km|ml|h|min|s|ms|€|£|\$|¥)(?![\w\d]))")
+_FRENCH_BEFORE = re.compile(r" (?=[;:!?»])")
+_FRENCH_AFTER = re.compile(r"(?<=«) ")
+
+
+def _spacing_for(language: str) -> Callable[[str], str]:
+    """Non-breaking spaces where the language expects them: '10 km', and in French before ';:!?»'."""
+    french = language.lower().split("-")[0] == "fr"
+
+    def space(text: str) -> str:
+        text = _BEFORE_UNIT.sub("\u00a0", text)
+        if french:
+            text = _FRENCH_AFTER.sub("\u00a0", _FRENCH_BEFORE.sub("\u00a0", text))
+        return text
+
+    return space
 
 
 def _spans(nodes: list[SyntaxTreeNode], out: list[Span], where: Position, report: Report,

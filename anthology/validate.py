@@ -25,9 +25,9 @@ from typing import Any
 
 from . import schema
 from .diagnostics import Diagnostic, Report, did_you_mean
-from .fonts import FAMILIES, missing_glyphs
+from .fonts import FAMILIES, family_label, missing_glyphs
 from .load import MAX_YAML_BYTES, Node, parse_yaml, read_bytes, read_text, split_front_matter
-from .model import BookConfig, Contribution, Layout, Limits, Photo, Position
+from .model import BookConfig, Contribution, Layout, Limits, Part, Photo, Position
 from .photos import PhotoProblem, check_photo
 
 BUILTIN_LAYOUTS = Path(__file__).parent / "layouts"
@@ -58,16 +58,17 @@ class Project:
     """Contributions with errors; their diagnostics are not in the project report."""
 
 
-def validate_project(root: Path, report: Report) -> Project | None:
+def validate_project(root: Path, report: Report, layout_name: str | None = None) -> Project | None:
     """Check a whole project; None when the book or layout itself has errors.
 
     Errors in a contribution go into its :class:`Rejected` record, not ``report``;
-    the caller decides whether they stop the build.
+    the caller decides whether they stop the build. ``layout_name`` overrides
+    the layout that anthology.yaml names.
     """
     root = root.resolve()
-    book = _read_book(root, report)
-    layout = read_layout(root, book.layout if book else "perspectives", report)
-    contributions, rejected = _read_contributions(root, book.limits if book else Limits(), report)
+    book, layout = _read_book(root, report, layout_name)
+    printing = _Printing.of(book.limits if book else Limits(), layout)
+    contributions, rejected = _read_contributions(root, printing, report)
     if book is None or layout is None or report.errors:
         report.diagnostics += [d for r in rejected for d in r.diagnostics]
         return None
@@ -80,46 +81,71 @@ def validate_project(root: Path, report: Report) -> Project | None:
 # anthology.yaml ------------------------------------------------------------
 
 
-def _read_book(root: Path, report: Report) -> BookConfig | None:
+def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[BookConfig | None, Layout | None]:
+    """anthology.yaml and the layout it names (the layout decides which characters can be printed)."""
     path = root / "anthology.yaml"
     if not path.is_file():
         report.error(Position(path), "no anthology.yaml in the project folder",
                      "create it with at least a title: line, or run the command in the project folder")
-        return None
+        return None, read_layout(root, layout_name or "perspectives", Report())
     source = read_text(path, report, MAX_YAML_BYTES, "anthology.yaml")
-    if source.text is None:
-        return None
-    node = parse_yaml(source.text, path, report)
-    sections = [s.name for s in schema.BOOK_SECTIONS]
+    node = parse_yaml(source.text, path, report) if source.text is not None else None
+    sections = [s.name for s in schema.BOOK_SECTIONS] + [schema.BOOK_PARTS.name]
     values = _check_mapping(node, schema.BOOK_FIELDS, path, report, extra=sections)
+    layout_name = layout_name or (values or {}).get("layout", ("perspectives", None))[0]
+    layout = read_layout(root, layout_name, report)
     if values is None or "title" not in values:
-        return None
+        return None, layout
+    values["layout"] = (layout_name, values.get("layout", (None, Position(path)))[1])
     assert node is not None and isinstance(node.value, dict)
     limits = Limits()
     if "limits" in node.value:
         checked = _check_mapping(node.value["limits"], schema.LIMIT_FIELDS, path, report)
         limits = Limits(**{key: value for key, (value, _) in (checked or {}).items()})
-    _check_characters(values, report)
-    intro, intro_position = values.pop("intro", ("", None))
-    if intro and "\n" not in intro.strip() and intro.strip().endswith(".md"):
-        intro, intro_position = _read_intro_file(root, intro.strip(), intro_position, report)
+    printing = _Printing.of(limits, layout)
+    parts = _read_parts(node.value.get("sections"), path, printing, report)
+    printing.check_fields(values, report)
+    texts: dict[str, Any] = {}
+    for key in ("intro", "about_editor"):
+        text, position = values.pop(key, ("", None))
+        if text and "\n" not in text.strip() and text.strip().endswith(".md"):
+            text, position = _read_markdown_file(root, text.strip(), position, key, printing, report)
+        texts |= {key: text, f"{key}_position": position}
     plain = {key: value for key, (value, _) in values.items()}
-    return BookConfig(root=root, intro=intro, intro_position=intro_position, limits=limits, **plain)
+    return BookConfig(root=root, limits=limits, parts=parts, **texts, **plain), layout
 
 
-def _read_intro_file(root: Path, name: str, position: Position, report: Report) -> tuple[str, Position]:
-    path = resolve_inside(root, name, position, report, "intro")
+def _read_parts(node: Node | None, path: Path, printing: _Printing, report: Report) -> tuple[Part, ...]:
+    if node is None:
+        return ()
+    if not isinstance(node.value, list):
+        report.error(node.position, "'sections' must be a list of parts",
+                     "write '- title: …' lines, each with an 'entries:' list")
+        return ()
+    parts = []
+    for item in node.value:
+        checked = _check_mapping(item, schema.SECTION_FIELDS, path, report)
+        if checked and {"title", "entries"} <= checked.keys():
+            printing.check_fields(checked, report)
+            parts.append(Part(checked["title"][0], checked["entries"][0],
+                              checked.get("intro", ("", None))[0], item.position))
+    return tuple(parts)
+
+
+def _read_markdown_file(root: Path, name: str, position: Position, key: str, printing: _Printing,
+                        report: Report) -> tuple[str, Position]:
+    path = resolve_inside(root, name, position, report, key)
     if path is None:
         return "", position
-    source = read_text(path, report, MAX_YAML_BYTES, "introduction")
-    text = _check_body(source.text, Position(path), "introduction", report) if source.text else ""
+    source = read_text(path, report, MAX_YAML_BYTES, key.replace("_", " "))
+    text = printing.check_body(source.text, Position(path), key.replace("_", " "), report) if source.text else ""
     return text, Position(path)
 
 
 # contributions -------------------------------------------------------------
 
 
-def _read_contributions(root: Path, limits: Limits, report: Report) -> tuple[list[Contribution], list[Rejected]]:
+def _read_contributions(root: Path, printing: _Printing, report: Report) -> tuple[list[Contribution], list[Rejected]]:
     folder = root / "contributions"
     if not folder.is_dir():
         report.error(Position(root / "anthology.yaml"), "no contributions/ folder in the project",
@@ -133,7 +159,7 @@ def _read_contributions(root: Path, limits: Limits, report: Report) -> tuple[lis
         if path.suffix not in (".yaml", ".yml", ".md") or (path.suffix == ".md" and path.stem in stems):
             continue
         own = Report()
-        entry = _read_contribution(folder, path, limits, own)
+        entry = _read_contribution(folder, path, printing, own)
         report.diagnostics += own.warnings
         if own.errors or entry is None:
             rejected.append(Rejected(path.stem, path, tuple(own.errors)))
@@ -145,7 +171,7 @@ def _read_contributions(root: Path, limits: Limits, report: Report) -> tuple[lis
     return found, rejected
 
 
-def _read_contribution(folder: Path, path: Path, limits: Limits, report: Report) -> Contribution | None:
+def _read_contribution(folder: Path, path: Path, printing: _Printing, report: Report) -> Contribution | None:
     if path.is_symlink():
         report.error(Position(path), "contribution files may not be symbolic links",
                      "copy the file into contributions/ instead")
@@ -154,11 +180,12 @@ def _read_contribution(folder: Path, path: Path, limits: Limits, report: Report)
         report.error(Position(path), "contribution metadata must end in .yaml", f"rename it to {path.stem}.yaml")
         return None
     if path.suffix == ".yaml":
-        return _read_pair(folder, path, limits, report)
-    return _read_front_matter(folder, path, limits, report)
+        return _read_pair(folder, path, printing, report)
+    return _read_front_matter(folder, path, printing, report)
 
 
-def _read_pair(folder: Path, path: Path, limits: Limits, report: Report) -> Contribution | None:
+def _read_pair(folder: Path, path: Path, printing: _Printing, report: Report) -> Contribution | None:
+    limits = printing.limits
     source = read_text(path, report, limits.metadata_bytes, "contribution metadata", "metadata_bytes")
     body_path = path.with_suffix(".md")
     if body_path.is_symlink():
@@ -174,10 +201,11 @@ def _read_pair(folder: Path, path: Path, limits: Limits, report: Report) -> Cont
     if source.text is None:
         return None
     node = parse_yaml(source.text, path, report, limit=limits.metadata_bytes)
-    return _contribution(folder, path, node, body, Position(body_path), limits, report)
+    return _contribution(folder, path, node, body, Position(body_path), printing, report)
 
 
-def _read_front_matter(folder: Path, path: Path, limits: Limits, report: Report) -> Contribution | None:
+def _read_front_matter(folder: Path, path: Path, printing: _Printing, report: Report) -> Contribution | None:
+    limits = printing.limits
     source = read_text(path, report, limits.body_bytes + limits.metadata_bytes, "contribution", "body_bytes")
     if source.text is None:
         return None
@@ -188,11 +216,11 @@ def _read_front_matter(folder: Path, path: Path, limits: Limits, report: Report)
         return None
     yaml_text, body, body_line = parts
     node = parse_yaml(yaml_text, path, report, first_line=2, limit=limits.metadata_bytes)
-    return _contribution(folder, path, node, body, Position(path, body_line), limits, report)
+    return _contribution(folder, path, node, body, Position(path, body_line), printing, report)
 
 
 def _contribution(folder: Path, path: Path, node: Node | None, body: str | None,
-                  body_position: Position, limits: Limits, report: Report) -> Contribution | None:
+                  body_position: Position, printing: _Printing, report: Report) -> Contribution | None:
     slug = path.stem
     if not SLUG.fullmatch(slug):
         suggestion = re.sub(r"[^a-z0-9]+", "-", slug.lower()).strip("-") or "entry"
@@ -206,19 +234,20 @@ def _contribution(folder: Path, path: Path, node: Node | None, body: str | None,
         report.error(body_position, "the entry's body is empty", "write the text of the entry")
     if values is None or body is None or not {"name", "title"} <= values.keys():
         return None
-    body = _check_body(body, body_position, "body", report)
-    _check_characters(values, report)
+    body = printing.check_body(body, body_position, "body", report)
+    printing.check_fields(values, report)
     positions = {key: position for key, (_, position) in values.items()}
     photo = None
     if "photo" in values:
         name, position = values.pop("photo")
-        photo = _check_photo(folder, name, position, limits, report)
+        photo = _check_photo(folder, name, position, printing, report)
     plain = {key: value for key, (value, _) in values.items()}
     return Contribution(slug=slug, body=body, body_position=body_position, photo=photo,
                         source=path, positions=positions, **plain)
 
 
-def _check_photo(folder: Path, name: str, position: Position, limits: Limits, report: Report) -> Photo | None:
+def _check_photo(folder: Path, name: str, position: Position, printing: _Printing, report: Report) -> Photo | None:
+    limits = printing.limits
     path = resolve_inside(folder, name, position, report, "photo", "contributions/")
     if path is None:
         return None
@@ -234,57 +263,92 @@ def _check_photo(folder: Path, name: str, position: Position, limits: Limits, re
     except PhotoProblem as problem:
         report.error(position, f"photo '{name}' {problem}", problem.hint)
         return None
+    printing.check_resolution(name, checked.original_size, position, report)
     return Photo(path, position, checked.jpeg, checked.original_size)
 
 
-# characters ----------------------------------------------------------------
+# characters and print quality -----------------------------------------------
+
+_UNPRINTED = {"photo", "photo_focus", "order", "sort_as", "layout", "language", "entries"}
 
 
-def _check_body(text: str, start: Position, what: str, report: Report) -> str:
-    """Reject control characters, refuse right-to-left text, drop bidi controls; positions are exact."""
-    for index, char in enumerate(text):
-        if char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs"):
-            report.error(_offset(start, text, index),
-                         f"the {what} contains the control character U+{ord(char):04X}",
-                         "delete it; it is invisible and cannot be printed")
-            return text
-    hidden = next((i for i, c in enumerate(text) if c in BIDI_CONTROLS), None)
-    if hidden is not None:
-        report.warning(_offset(start, text, hidden),
-                       f"direction-control characters (U+{ord(text[hidden]):04X}, …) removed from the {what}",
-                       "they would reorder the printed text; delete them")
-        text = "".join(c for c in text if c not in BIDI_CONTROLS)
-    _check_printable(what, text, start, report, text)
-    return text
+@dataclass(frozen=True, slots=True)
+class _Printing:
+    """What a contribution is checked against: the size caps and how the layout will print it."""
 
+    limits: Limits
+    chains: tuple[tuple[str, tuple[str, ...]], ...]
+    """(family, fallbacks) for each font role of the layout; every printed field must fit all."""
+    photo_size: float = 0.0
+    min_photo_dpi: int = 0
 
-def _check_characters(values: dict[str, tuple[Any, Position]], report: Report) -> None:
-    for key, (value, position) in values.items():
-        if isinstance(value, str):
-            _check_printable(key, value, position, report)
+    @classmethod
+    def of(cls, limits: Limits, layout: Layout | None) -> _Printing:
+        if layout is None:  # the layout has errors of its own: judge by every font there is
+            return cls(limits, tuple((family, tuple(FAMILIES)) for family in FAMILIES))
+        roles = dict.fromkeys((layout.body_font, layout.heading_font, layout.caption_font))
+        return cls(limits, tuple((family, layout.fallback_fonts) for family in roles),
+                   layout.photo_size, layout.min_photo_dpi)
 
+    def check_body(self, text: str, start: Position, what: str, report: Report) -> str:
+        """Reject control characters, refuse right-to-left text, drop bidi controls; positions are exact."""
+        for index, char in enumerate(text):
+            if char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs"):
+                report.error(_offset(start, text, index),
+                             f"the {what} contains the control character U+{ord(char):04X}",
+                             "delete it; it is invisible and cannot be printed")
+                return text
+        hidden = next((i for i, c in enumerate(text) if c in BIDI_CONTROLS), None)
+        if hidden is not None:
+            report.warning(_offset(start, text, hidden),
+                           f"direction-control characters (U+{ord(text[hidden]):04X}, …) removed from the {what}",
+                           "they would reorder the printed text; delete them")
+            text = "".join(c for c in text if c not in BIDI_CONTROLS)
+        self._check_printable(what, text, start, report, text)
+        return text
 
-def _check_printable(key: str, value: str, position: Position, report: Report, source: str | None = None) -> None:
-    """Every character must be drawable left to right: never a silent box, never reversed text.
+    def check_fields(self, values: dict[str, tuple[Any, Position]], report: Report) -> None:
+        for key, (value, position) in values.items():
+            if isinstance(value, str) and key not in _UNPRINTED:
+                self._check_printable(key, value, position, report)
 
-    ``source`` is the text ``position`` starts (a body), so the error can point at
-    the exact line and column of the first bad character.
-    """
-    rtl = [c for c in dict.fromkeys(value) if unicodedata.bidirectional(c) in ("R", "AL")]
-    if rtl:
-        report.error(_where(position, source, value.index(rtl[0])),
-                     f"{key} contains right-to-left text ({_listed(rtl)}), which this version cannot set",
-                     "the layout engine would print it in reverse order; send a transliteration instead")
-        return
-    missing = sorted(missing_glyphs(value), key=value.index)
-    if missing:
-        report.error(_where(position, source, value.index(missing[0])),
-                     f"{key} has characters the book's fonts cannot draw: {_listed(missing)}",
-                     "replace them, or ask the editor for a layout with a font that has them")
+    def _check_printable(self, key: str, value: str, position: Position, report: Report,
+                         source: str | None = None) -> None:
+        """Every character must be drawable left to right: never a silent box, never reversed text.
+
+        ``source`` is the text ``position`` starts (a body), so the error can point at
+        the exact line and column of the first bad character.
+        """
+        rtl = [c for c in dict.fromkeys(value) if unicodedata.bidirectional(c) in ("R", "AL")]
+        if rtl:
+            report.error(_where(position, source, value.index(rtl[0])),
+                         f"{key} contains right-to-left text ({_listed(rtl)}), which this version cannot set",
+                         "the layout engine would print it in reverse order; send a transliteration instead")
+            return
+        chains = self.chains[:1] if source is not None else self.chains  # a body is set in the body font
+        lacking = {family: missing_glyphs(value, family, fallbacks) for family, fallbacks in chains}
+        missing = sorted(set().union(*lacking.values()), key=value.index)
+        if missing:
+            fonts = " or ".join(family_label(f) for f, chars in lacking.items() if chars)
+            report.error(_where(position, source, value.index(missing[0])),
+                         f"{_listed(missing)} in {key} cannot be drawn by {fonts}; add a fallback font",
+                         "name a family that has it under fonts: fallback in the layout, or replace the character")
+
+    def check_resolution(self, name: str, size: tuple[int, int], position: Position, report: Report) -> None:
+        """Warn when a headshot would print below the layout's resolution at its printed size."""
+        if not self.photo_size or not self.min_photo_dpi:
+            return
+        inches = self.photo_size / 72
+        dpi = min(size) / inches
+        if dpi < self.min_photo_dpi:
+            needed = round(self.min_photo_dpi * inches)
+            report.warning(position, f"photo '{name}' is {size[0]}×{size[1]} pixels: {dpi:.0f} dpi at "
+                           f"{inches:.2f} in, under the layout's {self.min_photo_dpi} dpi",
+                           f"send a photo of at least {needed}×{needed} pixels, or it will print soft")
 
 
 def _listed(chars: list[str], most: int = 5) -> str:
-    shown = ", ".join(f"'{c}' U+{ord(c):04X}" for c in chars[:most])
+    shown = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in chars[:most])
     return shown + (f" and {len(chars) - most} more" if len(chars) > most else "")
 
 
@@ -350,46 +414,62 @@ def available_layouts(root: Path) -> dict[str, Path]:
 
 
 def read_layout(root: Path, name: str, report: Report) -> Layout | None:
-    """Read, merge (``base:``) and check a layout by name."""
+    """Read, merge (``base:``) and check a layout by name; every problem in one pass."""
+    own = Report()
+    layout = _read_layout(root, name, own)
+    report.diagnostics += own.diagnostics
+    return None if own.errors else layout
+
+
+def _read_layout(root: Path, name: str, report: Report) -> Layout | None:
     node = _layout_node(root, name, report, Position(root / "anthology.yaml"), ())
     if node is None:
         return None
     path = available_layouts(root)[name]
     assert isinstance(node.value, dict)
-    top = {k: v for k, v in node.value.items() if k not in {s.name for s in schema.LAYOUT_SECTIONS}}
-    values = _check_mapping(Node(top, node.position), schema.LAYOUT_FIELDS, path, report,
-                            extra=[s.name for s in schema.LAYOUT_SECTIONS])
-    sections: dict[str, dict[str, Any]] = {}
+    section_names = [s.name for s in schema.LAYOUT_SECTIONS]
+    top = {k: v for k, v in node.value.items() if k not in section_names}
+    values = _check_mapping(Node(top, node.position), schema.LAYOUT_FIELDS, path, report, extra=section_names)
+    settings: dict[str, Any] = {}
     for section in schema.LAYOUT_SECTIONS:
         child = node.value.get(section.name)
         if child is None:
-            report.error(Position(path), f"layout has no '{section.name}' section", section.doc)
+            if section.required:
+                report.error(Position(path), f"layout has no '{section.name}' section", section.doc)
             continue
-        checked = _check_mapping(child, section.fields, child.position.path, report)
-        if checked is not None:
-            sections[section.name] = {k: v for k, (v, _) in checked.items()}
-    if values is None or len(sections) != len(schema.LAYOUT_SECTIONS):
+        checked = _check_mapping(child, section.fields, child.position.path, report) or {}
+        for field in section.fields:
+            if field.name in checked:
+                value, position = checked[field.name]
+                settings[field.attr] = _layout_value(field.attr, value, position, report)
+    fonts = node.value["fonts"].value if "fonts" in node.value else {}
+    assert isinstance(fonts, dict)
+    for role, child in fonts.items():
+        for family in settings.get("fallback_fonts", ()) if role == "fallback" else (child.value,):
+            if isinstance(family, str) and family not in FAMILIES:
+                report.error(child.position, f"unknown font family '{family}'{did_you_mean(family, FAMILIES)}",
+                             f"available: {', '.join(sorted(FAMILIES))}")
+    if values is None or report.errors:
         return None
-    for role, family in sections["fonts"].items():
-        if family not in FAMILIES:
-            report.error(node.value["fonts"].value[role].position,  # type: ignore[index,union-attr]
-                         f"unknown font family '{family}'{did_you_mean(family, FAMILIES)}",
-                         f"available: {', '.join(sorted(FAMILIES))}")
-    if report.errors:
+    top_values = {key: value for key, (value, _) in values.items() if key not in ("description", "base")}
+    return Layout(name=name, description=values["description"][0], source=path, **top_values, **settings)
+
+
+def _layout_value(attr: str, value: Any, position: Position, report: Report) -> Any:
+    """Asset names become checked paths inside the layout's own folder; other values pass."""
+    if attr not in ("cover_image", "logo"):
+        return value
+    folder = position.path.parent
+    found = resolve_inside(folder, value, position, report, attr.replace("_", " "), f"{folder.name}/")
+    if found is None:
         return None
-    page, margins, fonts, sizes, colors = (sections[s.name] for s in schema.LAYOUT_SECTIONS)
-    return Layout(
-        name=name, description=values["description"][0], source=path,
-        page_width=page["width"], page_height=page["height"],
-        margin_top=margins["top"], margin_bottom=margins["bottom"],
-        margin_inner=margins["inner"], margin_outer=margins["outer"],
-        body_font=fonts["body"], heading_font=fonts["heading"], caption_font=fonts["caption"],
-        body_size=sizes["body"], body_leading=sizes["leading"], headline_size=sizes["headline"],
-        subheading_size=sizes["subheading"], caption_size=sizes["caption"], photo_size=sizes["photo"],
-        text_color=colors["text"], accent_color=colors["accent"], muted_color=colors["muted"],
-        cover_color=colors["cover"], cover_text_color=colors["cover_text"],
-        justify=values.get("justify", (True, None))[0],
-    )
+    data = read_bytes(found, report, 20 * 1024 * 1024, f"{attr} '{value}'", position)
+    if data is not None:
+        try:
+            check_photo(data, 100)
+        except PhotoProblem as problem:
+            report.error(position, f"{attr} '{value}' {problem}", problem.hint)
+    return found
 
 
 def _layout_node(root: Path, name: str, report: Report, position: Position,
@@ -482,19 +562,23 @@ def _order(book: BookConfig, contributions: list[Contribution], rejected: set[st
                          f"duplicate order {c.order} (also used by {other.slug})",
                          "give every entry its own order number")
         seen_orders[c.order] = c
-    if book.order:
-        position = Position(book.root / "anthology.yaml")
-        unknown = [s for s in book.order if s not in by_slug and s not in rejected]
-        for slug in unknown:
-            report.error(position, f"order names '{slug}', which is not a contribution"
-                         f"{did_you_mean(slug, by_slug)}", "use the file name without .yaml/.md")
-        listed = [by_slug[s] for s in dict.fromkeys(book.order) if s in by_slug]
-        rest = [c for c in contributions if c.slug not in book.order]
-        for c in rest:
-            report.warning(Position(c.source), f"'{c.slug}' is not in anthology.yaml's order list",
-                           "it is placed after the listed entries")
-        return tuple(listed + sorted(rest, key=_natural_key))
-    return tuple(sorted(contributions, key=_natural_key))
+    listing = [s for part in book.parts for s in part.slugs] if book.parts else list(book.order)
+    if not listing:
+        return tuple(sorted(contributions, key=_natural_key))
+    what = "sections" if book.parts else "order"
+    position = Position(book.root / "anthology.yaml")
+    for slug in [s for s in listing if s not in by_slug and s not in rejected]:
+        report.error(position, f"{what} names '{slug}', which is not a contribution"
+                     f"{did_you_mean(slug, by_slug)}", "use the file name without .yaml/.md")
+    for slug in {s for s in listing if listing.count(s) > 1}:
+        report.error(position, f"{what} names '{slug}' more than once", "list every entry once")
+    listed = [by_slug[s] for s in dict.fromkeys(listing) if s in by_slug]
+    rest = [c for c in contributions if c.slug not in listing]
+    place = "at the end of the last section" if book.parts else "after the listed entries"
+    for c in rest:
+        report.warning(Position(c.source), f"'{c.slug}' is not in anthology.yaml's {what} list",
+                       f"it is placed {place}")
+    return tuple(listed + sorted(rest, key=_natural_key))
 
 
 def _natural_key(c: Contribution) -> tuple[int, int, str, str]:

@@ -264,7 +264,7 @@ def cases() -> list[Case]:
         Case("u-rtl-body", "Arabic body", pair("u-rtl-body", meta("U2"), "Text then مريم الحسن.\n"),
              "right-to-left text"),
         Case("u-tofu", "CJK the fonts lack", pair("u-tofu", meta("U3"), "Name: 山田太郎.\n"),
-             "cannot draw: '山' U+5C71"),
+             "'山' (U+5C71), '田' (U+7530), '太' (U+592A), '郎' (U+90CE) in body cannot be drawn"),
         # file shapes
         Case("s-no-front-matter", "Markdown without metadata", {"s-no-front-matter.md": "Just text.\n"},
              "no metadata for this entry"),

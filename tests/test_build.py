@@ -12,6 +12,7 @@ import pypdfium2
 from pypdf.generic import Destination
 
 from anthology import build_book, check_project
+from anthology.assemble import roman
 
 from .conftest import REPO, page_texts, reader, words
 
@@ -23,21 +24,27 @@ def labels(pdf):
 def test_pages_are_labelled_cover_roman_then_arabic(sample_book):
     pdf = reader(sample_book.output)
     page_labels = labels(pdf)
-    first_entry = sample_book.book.toc[0].page_index
+    body = page_labels.index("1")
     assert page_labels[0] == "Cover"
-    assert page_labels[1:first_entry] == ["i", "ii", "iii", "iv", "v", "vi", "vii"][: first_entry - 1]
-    assert page_labels[first_entry:] == [str(n) for n in range(1, len(page_labels) - first_entry + 1)]
+    assert page_labels[1:body] == [roman(n) for n in range(1, body)]
+    assert page_labels[body:] == [str(n) for n in range(1, len(page_labels) - body + 1)]
+    assert sample_book.book.page_kinds[body] == "divider"  # the sample book has parts
+
+
+UNNUMBERED = {"cover", "title", "blank", "divider"}
 
 
 def test_printed_folio_equals_page_label(sample_book):
-    """The text in each page's bottom margin is exactly its page label (none on the cover)."""
+    """The text in each page's bottom margin is exactly its page label; display and blank pages have none."""
     page_labels = labels(reader(sample_book.output))
+    kinds = sample_book.book.page_kinds
+    assert len(kinds) == len(page_labels) and {"entry", "contents", "index", "about", "intro"} <= set(kinds)
     document = pypdfium2.PdfDocument(str(sample_book.output))
     for index, label in enumerate(page_labels):
         page = document[index]
         width, _ = page.get_size()
         foot = page.get_textpage().get_text_bounded(left=0, bottom=0, right=width, top=60).strip()
-        assert foot == ("" if index == 0 else label), (index, foot, label)
+        assert foot == ("" if kinds[index] in UNNUMBERED else label), (index, kinds[index], foot, label)
 
 
 def contents_lines(texts, page_labels):
@@ -58,8 +65,9 @@ def test_each_contents_number_is_where_that_contributor_first_appears(sample_boo
     checked, _ = check_project(REPO)
     texts = page_texts(sample_book.output)
     page_labels = labels(reader(sample_book.output))
-    lines = contents_lines(texts, page_labels)
     contributions = checked.project.contributions
+    names = {c.name for c in contributions}
+    lines = [line for line in contents_lines(texts, page_labels) if line[2] in names]
     assert [name for _, _, name in lines] == [c.name for c in contributions]
     first_entry_index = page_labels.index("1")
     for (headline, number, name), contribution in zip(lines, contributions, strict=False):
@@ -77,15 +85,23 @@ def test_contents_lines_link_to_entry_first_pages(sample_book):
             annotation = annotation.get_object()
             if annotation["/Subtype"] == "/Link" and "/Dest" in annotation:
                 targets.append(pdf.get_page_number(annotation["/Dest"][0].get_object()))
-    assert targets == [line.page_index for line in sample_book.book.toc]
+    kinds = sample_book.book.page_kinds
+    assert [t for t in targets if kinds[t] == "entry"] == [line.page_index for line in sample_book.book.toc]
+    assert [kinds[t] for t in targets if kinds[t] != "entry"] == ["divider"] * 3 + ["index", "about"]
 
 
 def test_outline_and_named_destinations(sample_book):
     pdf = reader(sample_book.output)
-    outline = [(item.title, pdf.get_destination_page_number(item)) for item in pdf.outline]
+    top = [item for item in pdf.outline if not isinstance(item, list)]
+    children = [item for item in pdf.outline if isinstance(item, list)]
     checked, _ = check_project(REPO)
-    expected_titles = ["Introduction", "Contents"] + [f"{c.name}: {c.title}" for c in checked.project.contributions]
-    assert [title for title, _ in outline] == expected_titles
+    parts = checked.project.book.parts
+    assert [item.title for item in top] == ["Introduction", "Contents", *(
+        f"Part {n}: {p.title}" for n, p in enumerate(parts, 1)), "Index of contributors", "About the editor"]
+    by_slug = {c.slug: c for c in checked.project.contributions}
+    assert [[item.title for item in group] for group in children] == [
+        [f"{by_slug[s].name}: {by_slug[s].title}" for s in part.slugs] for part in parts]
+    outline = [(item.title, pdf.get_destination_page_number(item)) for group in children for item in group]
     destinations = {name: pdf.get_destination_page_number(dest) for name, dest in pdf.named_destinations.items()
                     if isinstance(dest, Destination)}
     for line in sample_book.book.toc:

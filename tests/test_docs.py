@@ -18,11 +18,20 @@ def table_keys(heading: str) -> set[str]:
 
 def test_every_field_is_documented():
     assert table_keys("### `anthology.yaml`") == {f.name for f in schema.BOOK_FIELDS} | {
-        s.name for s in schema.BOOK_SECTIONS}
+        s.name for s in (*schema.BOOK_SECTIONS, schema.BOOK_PARTS)}
     assert table_keys("#### `limits:`") == {f.name for f in schema.LIMIT_FIELDS}
     assert table_keys("### Contributions") == {f.name for f in schema.CONTRIBUTION_FIELDS}
-    assert table_keys("### Layouts") == {f.name for f in schema.LAYOUT_FIELDS} | {
-        s.name for s in schema.LAYOUT_SECTIONS}
+
+
+
+def test_every_layout_key_is_documented():
+    """layouts/README.md has a row for every top-level key and every key of every section."""
+    guide = (REPO / "layouts/README.md").read_text(encoding="utf-8")
+    top = set(re.findall(r"^\| `([a-z_]+)` \| [^|]+ \|$", guide, re.M))  # the two-column table
+    assert top >= {f.name for f in schema.LAYOUT_FIELDS}
+    rows = re.findall(r"^\| `([a-z_]+)` \| ((?:`[a-z_]+`(?:, )?)+) \|", guide, re.M)
+    documented = {(section, key) for section, keys in rows for key in re.findall(r"`([a-z_]+)`", keys)}
+    assert documented == {(s.name, f.name) for s in schema.LAYOUT_SECTIONS for f in s.fields}
 
 
 def test_documented_limit_defaults_are_the_real_ones():

@@ -5,7 +5,7 @@ import io
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from anthology.fonts import font_runs, register_family
+from anthology.fonts import font_runs, missing_glyphs, register_family
 
 
 def one_page(text: str) -> bytes:
@@ -43,7 +43,14 @@ def test_codes_are_the_same_in_every_document():
     assert font.splitString("Łódź", _Document()) == font.splitString("Łódź", _Document())
 
 
-def test_fallback_face_for_missing_glyphs():
-    runs = font_runs("Thảo", "source-serif-italic")
+def test_an_italic_lacking_a_letter_borrows_the_upright_face():
+    runs = font_runs("Thảo", "source-serif-italic", ())
     assert "".join(text for _, text in runs) == "Thảo"
-    assert runs[0][0] == "source-serif-italic" and any(face != "source-serif-italic" for face, _ in runs)
+    assert runs == [("source-serif-italic", "Th"), ("source-serif-regular", "ả"), ("source-serif-italic", "o")]
+
+
+def test_declared_fallback_families_draw_what_the_family_lacks():
+    assert missing_glyphs("ɐ Ѣ", "source-serif") == ["ɐ"]
+    assert missing_glyphs("ɐ Ѣ", "source-serif", ("roboto",)) == []
+    runs = font_runs("aɐb", "source-serif-regular", ("roboto",))
+    assert runs == [("source-serif-regular", "a"), ("roboto-regular", "ɐ"), ("source-serif-regular", "b")]

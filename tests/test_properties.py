@@ -26,17 +26,18 @@ pytestmark = pytest.mark.timeout(300)
 
 PROPERTY = settings(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
+BODY_FONTS = ("source-serif", ("roboto",))  # the default layout: Source Serif, falling back to Roboto
 EXCLUDED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Mc", "Me", "Zs", "Zl", "Zp"}
 
 
 def _printable(code: int) -> bool:
     char = chr(code)
     return (unicodedata.category(char) not in EXCLUDED_CATEGORIES
-            and unicodedata.normalize("NFC", char) == char and not missing_glyphs(char))
+            and unicodedata.normalize("NFC", char) == char and not missing_glyphs(char, *BODY_FONTS))
 
 
-COVERED = "".join(chr(c) for c in (*range(0x21, 0x3000), *range(0xFB00, 0xFB07), *range(0x1F100, 0x1F200))
-                  if _printable(c))
+# Ligature characters (U+FB00…) are left out: PDFium's extraction expands them to letters by design.
+COVERED = "".join(chr(c) for c in (*range(0x21, 0x3000), *range(0x1F100, 0x1F200)) if _printable(c))
 ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
@@ -57,8 +58,9 @@ def test_every_word_of_the_text_and_nothing_else_reaches_the_pdf(tokens):
         (root / "contributions/a.yaml").write_text('name: "Ann Lee"\ntitle: "Headline"\n')
         (root / "contributions/a.md").write_text(body + "\n", encoding="utf-8")
         result = build_book(root, root / "p.pdf")
-        entry_page = result.book.toc[0].page_index
-        printed = [w for page in page_texts(result.output)[entry_page:] for w in words(page)]
+        pages = page_texts(result.output)
+        printed = [w for kind, page in zip(result.book.page_kinds, pages, strict=True) if kind == "entry"
+                   for w in words(page)]
     finally:
         shutil.rmtree(root)
     expected = words(" ".join(tokens))

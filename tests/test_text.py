@@ -80,3 +80,12 @@ def test_nesting_within_the_limit_loses_nothing():
 def test_pathological_brackets_finish_and_keep_the_text():
     blocks, report = parse("[" * 20000 + "core" + "]" * 20000)
     assert words_of(blocks) == ["core"] and not report.errors
+
+
+def test_numbers_and_units_are_tied_and_french_punctuation_is_spaced():
+    blocks = parse_markdown("It is 10 km and 25 °C, 3 minutes away: 40 % done.", WHERE, Report())
+    assert blocks[0].spans[0].text == "It is 10\u00a0km and 25\u00a0°C, 3 minutes away: 40\u00a0% done."
+    french = parse_markdown("Vraiment ? « Oui » : 5 kg !", WHERE, Report(), "fr")
+    assert french[0].spans[0].text == "Vraiment\u00a0? «\u00a0Oui\u00a0»\u00a0: 5\u00a0kg\u00a0!"
+    code = parse_markdown("`10 km`", WHERE, Report())
+    assert code[0].spans[0].text == "10 km"  # code is left as typed

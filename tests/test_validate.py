@@ -129,8 +129,10 @@ def test_cli_exit_codes(make_project, capsys):
 def test_characters_no_font_can_draw_are_errors_not_boxes(make_project):
     root = make_project(entry("A", "Sailing ⛵ home", "Text with a 𝄞 clef.\n"))
     text = "\n".join(messages(root)[0])
-    assert "contributions/a.yaml:2:8: error: title has characters the book's fonts cannot draw: '⛵' U+26F5" in text
-    assert "contributions/a.md:1:13: error: body has characters the book's fonts cannot draw: '𝄞' U+1D11E" in text
+    assert ("contributions/a.yaml:2:8: error: '⛵' (U+26F5) in title cannot be drawn by Source Serif Pro or "
+            "Source Sans Pro; add a fallback font") in text
+    assert ("contributions/a.md:1:13: error: '𝄞' (U+1D11E) in body cannot be drawn by Source Serif Pro; "
+            "add a fallback font") in text
 
 
 def test_limits_come_from_anthology_yaml_and_are_checked_before_parsing(make_project):

@@ -25,7 +25,7 @@ from .styles import Styles
 
 
 def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str,
-           *, bold: bool = False, italic: bool = False) -> str:
+           fallbacks: tuple[str, ...], *, bold: bool = False, italic: bool = False) -> str:
     """ReportLab paragraph markup for plain spans; every character of text is escaped.
 
     ``bold`` and ``italic`` are the surrounding style's own weight and slant (a heading
@@ -38,7 +38,7 @@ def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: 
             continue
         face = code_face if span.code else _face(fonts, span.bold or bold, span.italic or italic)
         text = "".join(f"<font face={quoteattr(run_face)}>{escape(run)}</font>"
-                       for run_face, run in font_runs(span.text, face))
+                       for run_face, run in font_runs(span.text, face, fallbacks))
         if span.href:
             text = f"<a href={quoteattr(span.href)} color={quoteattr(link_color)}>{text}</a>"
         parts.append(text)
@@ -50,19 +50,19 @@ def _face(fonts: FontSet, bold: bool, italic: bool) -> str:
             (True, False): fonts.bold, (True, True): fonts.bold_italic}[(bold, italic)]
 
 
-def plain(text: str, style: ParagraphStyle) -> str:
+def plain(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...]) -> str:
     """Markup for a metadata string (a name, a bio) in ``style``: escaped, nothing else.
 
     Characters the style's font lacks are set in a fallback face instead of a box.
     """
     return "".join(escape(run) if face == style.fontName
                    else f"<font face={quoteattr(face)}>{escape(run)}</font>"
-                   for face, run in font_runs(text, style.fontName))
+                   for face, run in font_runs(text, style.fontName, fallbacks))
 
 
-def text_paragraph(text: str, style: ParagraphStyle) -> RLParagraph:
+def text_paragraph(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...]) -> RLParagraph:
     """A paragraph of plain contributor text (never interpreted as markup)."""
-    return RLParagraph(plain(text, style), style)
+    return RLParagraph(plain(text, style, fallbacks), style)
 
 
 class LongParagraph(Flowable):
@@ -182,7 +182,7 @@ class BlockRenderer:
     def _markup(self, spans: tuple[Span, ...], fonts: FontSet | None = None, *,
                 bold: bool = False, italic: bool = False) -> str:
         return markup(spans, fonts or self.styles.body, self.styles.caption.regular, self.link_color,
-                      bold=bold, italic=italic)
+                      self.styles.fallbacks, bold=bold, italic=italic)
 
     def render(self, blocks: tuple[Block, ...], *, first_indent: bool = False) -> list[Flowable]:
         flowables: list[Flowable] = []
@@ -250,8 +250,9 @@ class NameBlock(Flowable):
     """The contributor's name and affiliation, with a round headshot at the left when given."""
 
     def __init__(self, name: RLParagraph, affiliation: RLParagraph | None,
-                 photo: bytes | None, diameter: float, ring_color: str) -> None:
+                 photo: bytes | None, diameter: float, ring_color: str, *, round_crop: bool = True) -> None:
         super().__init__()
+        self.round_crop = round_crop
         self.name, self.affiliation = name, affiliation
         self.photo = ImageReader(io.BytesIO(photo)) if photo is not None else None
         self.diameter = diameter if photo is not None else 0
@@ -274,14 +275,20 @@ class NameBlock(Flowable):
             y = (self.height - d) / 2
             canvas.saveState()
             path = canvas.beginPath()
-            path.circle(d / 2, y + d / 2, d / 2)
+            if self.round_crop:
+                path.circle(d / 2, y + d / 2, d / 2)
+            else:
+                path.rect(0, y, d, d)
             canvas.clipPath(path, stroke=0, fill=0)
             canvas.drawImage(self.photo, 0, y, d, d)
             canvas.restoreState()
             canvas.saveState()
             canvas.setStrokeColor(self.ring_color)
             canvas.setLineWidth(0.75)
-            canvas.circle(d / 2, y + d / 2, d / 2, stroke=1, fill=0)
+            if self.round_crop:
+                canvas.circle(d / 2, y + d / 2, d / 2, stroke=1, fill=0)
+            else:
+                canvas.rect(0, y, d, d, stroke=1, fill=0)
             canvas.restoreState()
         x = self.diameter + self.gap
         top = (self.height + text_h) / 2
@@ -296,11 +303,12 @@ def bio_box(name: str, bio: str, website: str, styles: Styles, link_color: str,
     parts: list[Flowable] = [
         Spacer(1, styles.text.leading * 0.6),
         HRFlowable(width="100%", thickness=0.5, color=HexColor(rule_color), spaceAfter=6),
-        text_paragraph(name, styles.bio_name),
+        text_paragraph(name, styles.bio_name, styles.fallbacks),
     ]
     if bio:
-        parts.append(text_paragraph(bio, styles.bio))
+        parts.append(text_paragraph(bio, styles.bio, styles.fallbacks))
     if website:
-        link = f"<a href={quoteattr(website)} color={quoteattr(link_color)}>{plain(website, styles.bio)}</a>"
+        shown = plain(website, styles.bio, styles.fallbacks)
+        link = f"<a href={quoteattr(website)} color={quoteattr(link_color)}>{shown}</a>"
         parts.append(RLParagraph(link, styles.bio))
     return KeepTogether(parts)

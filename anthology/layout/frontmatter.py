@@ -1,9 +1,10 @@
-"""Cover, title page, introduction and table of contents, rendered once entries are laid out.
+"""Cover, title page, introduction and table of contents, each rendered as its own piece.
 
 Entries are numbered from 1 in arabic figures and the front matter in roman
 ones, so the entries' page numbers never depend on how long the contents
-run: the front matter can be rendered once, with final numbers, and the
-contents may take as many pages as they need.
+run: the contents are rendered last, with final numbers, and may take as many
+pages as they need. Each piece starts on a right-hand page when the layout
+asks for it; assembly inserts the blank pages.
 """
 
 from __future__ import annotations
@@ -14,23 +15,31 @@ from dataclasses import dataclass
 from reportlab.lib.colors import HexColor
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Frame, FrameBreak, NextPageTemplate, PageBreak, PageTemplate, Spacer
+from reportlab.platypus import Flowable, Frame, FrameBreak, PageTemplate, Spacer
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus.flowables import TopPadder
 
-from ..model import Block, BookConfig, Layout, LinkArea, RenderedFrontMatter
+from ..fonts import family_label
+from ..model import Block, BookConfig, Layout, LinkArea, Piece
 from .flowables import BlockRenderer, plain, text_paragraph
-from .pages import BookDocTemplate, render, text_width
+from .pages import BookDocTemplate, left_margin, render, text_width
 from .styles import Styles, build_styles
+
+COVER_OVERDRAW = 36.0
+"""The cover's background reaches this far past the trim, so a print bleed shows colour, not paper."""
 
 
 @dataclass(frozen=True, slots=True)
 class ContentsLine:
-    slug: str
+    key: str
+    """The slug (or ``part-N``, ``index``, ``about``) the line links to."""
     headline: str
     name: str
     label: str
+    level: int = 1
+    """0 for a part or the back matter, 1 for an entry."""
 
 
 class ContentsEntry(Flowable):
@@ -40,128 +49,163 @@ class ContentsEntry(Flowable):
     """
 
     def __init__(self, line: ContentsLine, styles: Styles, number_style: ParagraphStyle,
-                 links: list[LinkArea]) -> None:
+                 links: list[LinkArea], indent: float) -> None:
         super().__init__()
-        self.line, self.links = line, links
-        headline_style = styles.list_item.clone("toc_headline", fontName=styles.body.regular,
-                                                alignment=0, spaceAfter=0)
-        self.headline = text_paragraph(line.headline, headline_style)
-        self.name = text_paragraph(line.name, styles.affiliation)
+        self.line, self.links, self.indent = line, links, indent
+        if line.level == 0:
+            headline_style = styles.list_item.clone("toc_part", fontName=styles.heading.bold, alignment=0,
+                                                    spaceAfter=0)
+        else:
+            headline_style = styles.list_item.clone("toc_headline", fontName=styles.body.regular,
+                                                    alignment=0, spaceAfter=0)
+        self.headline = text_paragraph(line.headline, headline_style, styles.fallbacks)
+        self.name = text_paragraph(line.name, styles.affiliation, styles.fallbacks) if line.name else None
         self.number_style = number_style
         self.gap = styles.text.fontSize * 2.8
+        self.space = styles.text.leading * (0.9 if line.level == 0 else 0.55)
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         self.width = available_width
-        self._head_h = self.headline.wrap(available_width - self.gap, available_height)[1]
-        self._name_h = self.name.wrap(available_width - self.gap, available_height)[1]
-        self.height = self._head_h + self._name_h + self.headline.style.leading * 0.55
+        measure = available_width - self.gap - self.indent
+        self._head_h = self.headline.wrap(measure, available_height)[1]
+        self._name_h = self.name.wrap(measure, available_height)[1] if self.name else 0
+        self.height = self._head_h + self._name_h + self.space
         return self.width, self.height
 
     def draw(self) -> None:
         canvas = self.canv
-        top = self.height
-        self.headline.drawOn(canvas, 0, top - self._head_h)
+        top = self.height - (self.space * 0.5 if self.line.level == 0 else 0)
+        self.headline.drawOn(canvas, self.indent, top - self._head_h)
         style = self.headline.style
         baseline = top - self._head_h + (style.leading - style.fontSize) + style.fontSize * 0.05
         last = self.headline.blPara.lines[-1]
-        used = self.width - self.gap - getattr(last, "extraSpace", last[0] if isinstance(last, tuple) else 0)
+        free = getattr(last, "extraSpace", last[0] if isinstance(last, tuple) else 0)
+        used = self.indent + self.width - self.indent - self.gap - free
+        font, size = self.number_style.fontName, self.number_style.fontSize
         canvas.saveState()
-        canvas.setFont(self.number_style.fontName, self.number_style.fontSize)
+        canvas.setFont(font, size)
         canvas.setFillColor(self.number_style.textColor)
         canvas.drawRightString(self.width, baseline, self.line.label)
-        number_w = canvas.stringWidth(self.line.label, self.number_style.fontName, self.number_style.fontSize)
-        dot_w = canvas.stringWidth(". ", self.number_style.fontName, self.number_style.fontSize)
-        slot = max(number_w, canvas.stringWidth("000", self.number_style.fontName, self.number_style.fontSize))
+        dot_w = canvas.stringWidth(". ", font, size)
+        slot = max(canvas.stringWidth(self.line.label, font, size), canvas.stringWidth("000", font, size))
         start, end = used + dot_w, self.width - slot - dot_w * 0.6  # one end for all: dots line up
         count = int((end - start) // dot_w)
         if count > 1:
             canvas.drawRightString(end, baseline, ". " * count)
         canvas.restoreState()
-        self.name.drawOn(canvas, 0, top - self._head_h - self._name_h)
+        if self.name:
+            self.name.drawOn(canvas, self.indent, top - self._head_h - self._name_h)
         x, y = canvas.absolutePosition(0, 0)
         self.links.append(LinkArea(canvas.getPageNumber() - 1,
-                                   (x, y, x + self.width, y + self.height), self.line.slug))
+                                   (x, y, x + self.width, y + self.height), self.line.key))
 
 
-def render_front_matter(book: BookConfig, layout: Layout, intro: tuple[Block, ...],
-                        contents: list[ContentsLine]) -> RenderedFrontMatter:
-    """Render cover, title page, introduction and contents; returns where each begins."""
-    styles = build_styles(layout)
-    links: list[LinkArea] = []
-    marks: dict[str, int] = {}
-    buffer = io.BytesIO()
+def render_cover(book: BookConfig, layout: Layout) -> Piece:
+    """The cover: a full-bleed colour field (or the layout's cover image), title and editor."""
+    styles = build_styles(layout, book.language)
+    template = PageTemplate("cover", [Frame(0, 0, layout.page_width, layout.page_height, id="cover")],
+                            onPage=lambda canvas, doc: _draw_cover(canvas, book, layout, styles))
+    return _single(book, layout, styles, "cover", [Spacer(1, 1)], template)
+
+
+def render_title_page(book: BookConfig, layout: Layout) -> Piece:
+    """Title, subtitle and editor in the upper half; the imprint at the foot."""
+    styles = build_styles(layout, book.language)
+    fallbacks = styles.fallbacks
     width, height = layout.page_width, layout.page_height
-    title_frames = [
-        Frame(layout.margin_inner, height * 0.45, text_width(layout), height * 0.55 - layout.margin_top * 1.6,
+    left = left_margin(layout, recto=True)
+    frames = [
+        Frame(left, height * 0.45, text_width(layout), height * 0.55 - layout.margin_top * 1.6,
               id="title", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0),
-        Frame(layout.margin_inner, layout.margin_bottom, text_width(layout), height * 0.25,
+        Frame(left, layout.margin_bottom, text_width(layout), height * 0.25,
               id="imprint", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0),
     ]
-    cover = PageTemplate("cover", [Frame(0, 0, width, height, id="cover")],
-                         onPage=lambda canvas, doc: _draw_cover(canvas, book, layout, styles))
-    title_page = PageTemplate("title", title_frames)
-    doc = BookDocTemplate(buffer, layout, title=book.title, language=book.language,
-                          initial_font=styles.body.regular, extra_templates=(cover, title_page))
+    template = PageTemplate("title", frames, onPage=lambda canvas, doc: _draw_logo(canvas, layout, left, width))
     centered = ParagraphStyle("centered", parent=styles.page_title, alignment=TA_CENTER)
-    imprint = styles.bio.clone("imprint", fontSize=layout.caption_size - 0.5,
-                               leading=(layout.caption_size - 0.5) * 1.5)
-    number_style = styles.text.clone("toc_number", fontName=styles.caption.regular,
-                                     textColor=HexColor(layout.muted_color))
-    story: list[Flowable] = [
-        Spacer(1, 1), NextPageTemplate("title"), PageBreak(),
-        text_paragraph(book.title, centered.clone("bt", fontSize=layout.headline_size * 1.3,
-                                         leading=layout.headline_size * 1.55)),
-    ]
+    story: list[Flowable] = [text_paragraph(book.title, centered.clone(
+        "bt", fontSize=layout.headline_size * 1.3, leading=layout.headline_size * 1.55), fallbacks)]
     if book.subtitle:
         story.append(text_paragraph(book.subtitle, styles.affiliation.clone(
-            "bs", alignment=TA_CENTER, fontSize=layout.body_size + 2, leading=(layout.body_size + 2) * 1.4)))
+            "bs", alignment=TA_CENTER, fontSize=layout.body_size + 2, leading=(layout.body_size + 2) * 1.4),
+            fallbacks))
     if book.editor:
-        story += [Spacer(1, layout.body_leading * 2),
-                  text_paragraph(f"Edited by {book.editor}", styles.name.clone("be", alignment=TA_CENTER))]
-    story.append(FrameBreak())
+        story += [Spacer(1, layout.body_leading * 2), text_paragraph(
+            f"Edited by {book.editor}", styles.name.clone("be", alignment=TA_CENTER), fallbacks)]
+    imprint = styles.bio.clone("imprint", fontSize=layout.caption_size - 0.5,
+                               leading=(layout.caption_size - 0.5) * 1.5)
+    families = dict.fromkeys((layout.body_font, layout.heading_font, layout.caption_font))
     imprint_lines = [book.title + (f": {book.subtitle}" if book.subtitle else ""),
                      ", ".join(p for p in (book.edition, book.date) if p), book.license,
-                     f"Set in {_family_names(layout)}."]
-    imprint_markup = "<br/>".join(plain(text, imprint) for text in imprint_lines if text)
-    story.append(TopPadder(RLParagraph(imprint_markup, imprint)))  # sits at the foot of the page
-    story += [NextPageTemplate("recto"), PageBreak(), _Mark("intro", marks),
-              RLParagraph("Introduction", styles.page_title)]
+                     f"Set in {' and '.join(family_label(f) for f in families)}."]
+    imprint_markup = "<br/>".join(plain(text, imprint, fallbacks) for text in imprint_lines if text)
+    story += [FrameBreak(), TopPadder(RLParagraph(imprint_markup, imprint))]  # sits at the foot of the page
+    return _single(book, layout, styles, "title", story, template)
+
+
+def render_text_page(book: BookConfig, layout: Layout, kind: str, heading: str, blocks: tuple[Block, ...],
+                     signature: str = "") -> Piece:
+    """A page of running text under a page title: the introduction, About the editor."""
+    styles = build_styles(layout, book.language)
     renderer = BlockRenderer(styles, layout.accent_color, layout.accent_color)
-    story += renderer.render(intro)
-    if book.editor:
-        story.append(text_paragraph(f"— {book.editor}", styles.signature))
-    story += [PageBreak(), _Mark("contents", marks), RLParagraph("Contents", styles.page_title)]
-    story += [ContentsEntry(line, styles, number_style, links) for line in contents]
+    story: list[Flowable] = [RLParagraph(heading, styles.page_title), *renderer.render(blocks)]
+    if signature:
+        story.append(text_paragraph(f"— {signature}", styles.signature, styles.fallbacks))
+    return _single(book, layout, styles, kind, story)
+
+
+def render_listing(book: BookConfig, layout: Layout, kind: str, title: str,
+                   items: list[ContentsLine | str]) -> Piece:
+    """A titled list of linked lines with page numbers: the contents, the index of contributors.
+
+    A plain string among ``items`` is a group heading (the index's initial letters).
+    """
+    styles = build_styles(layout, book.language)
+    number_style = styles.text.clone("toc_number", fontName=styles.caption.regular,
+                                     textColor=HexColor(layout.muted_color))
+    links: list[LinkArea] = []
+    indent = styles.text.fontSize * 1.4 if any(isinstance(i, ContentsLine) and i.level == 0 for i in items) else 0
+    story: list[Flowable] = [RLParagraph(title, styles.page_title)]
+    for item in items:
+        if isinstance(item, str):
+            story.append(text_paragraph(item, styles.index_letter, styles.fallbacks))
+        else:
+            story.append(ContentsEntry(item, styles, number_style, links, indent if item.level else 0))
+    piece = _single(book, layout, styles, kind, story)
+    return Piece(piece.key, piece.kind, piece.pdf, piece.page_count, tuple(links))
+
+
+def _single(book: BookConfig, layout: Layout, styles: Styles, kind: str, story: list[Flowable],
+            first_template: PageTemplate | None = None) -> Piece:
+    buffer = io.BytesIO()
+    doc = BookDocTemplate(buffer, layout, title=book.title, language=book.language,
+                          initial_font=styles.body.regular,
+                          extra_templates=(first_template,) if first_template else ())
     pdf, pages = render(doc, story, buffer)
-    return RenderedFrontMatter(pdf, pages, marks["intro"], marks["contents"], tuple(links))
+    return Piece(kind, kind, pdf, pages)
 
 
-class _Mark(Flowable):
-    """Zero-size flowable that records the page it lands on."""
-
-    def __init__(self, key: str, marks: dict[str, int]) -> None:
-        super().__init__()
-        self.key, self.marks = key, marks
-        self.width = self.height = 0
-
-    def draw(self) -> None:
-        self.marks[self.key] = self.canv.getPageNumber() - 1
-
-
-def _family_names(layout: Layout) -> str:
-    names = {"source-serif": "Source Serif Pro", "source-sans": "Source Sans Pro"}
-    families = dict.fromkeys((layout.body_font, layout.heading_font, layout.caption_font))
-    return " and ".join(names.get(f, f) for f in families)
+def _draw_logo(canvas: Canvas, layout: Layout, left: float, width: float) -> None:
+    if layout.logo is None:
+        return
+    logo = ImageReader(str(layout.logo))
+    w, h = logo.getSize()
+    height = layout.margin_top * 0.5
+    canvas.drawImage(logo, left + text_width(layout) / 2 - height * w / h / 2,
+                     layout.page_height - layout.margin_top * 0.9, height * w / h, height, mask="auto")
 
 
 def _draw_cover(canvas: Canvas, book: BookConfig, layout: Layout, styles: Styles) -> None:
     width, height = layout.page_width, layout.page_height
+    over = COVER_OVERDRAW
     canvas.saveState()
     canvas.setFillColor(HexColor(layout.cover_color))
-    canvas.rect(0, 0, width, height, stroke=0, fill=1)
+    canvas.rect(-over, -over, width + 2 * over, height + 2 * over, stroke=0, fill=1)
+    if layout.cover_image is not None:
+        canvas.drawImage(ImageReader(str(layout.cover_image)), -over, -over, width + 2 * over,
+                         height + 2 * over, preserveAspectRatio=False)
     canvas.setFillColor(HexColor(layout.accent_color))
-    canvas.rect(0, height * 0.56, width, 5, stroke=0, fill=1)
-    margin = layout.margin_inner
+    canvas.rect(-over, height * 0.56, width + 2 * over, 5, stroke=0, fill=1)
+    margin = max(layout.margin_inner, layout.margin_outer)
     measure = width - 2 * margin
     ink = HexColor(layout.cover_text_color)
     title = ParagraphStyle("cover_title", fontName=styles.heading.bold, fontSize=layout.headline_size * 2.1,
@@ -175,7 +219,7 @@ def _draw_cover(canvas: Canvas, book: BookConfig, layout: Layout, styles: Styles
     y = height * 0.56 + 28
     for text, style in ((book.subtitle, subtitle), (book.title, title)):
         if text:
-            paragraph = text_paragraph(text, style)
+            paragraph = text_paragraph(text, style, styles.fallbacks)
             _, h = paragraph.wrap(measure, height)
             paragraph.drawOn(canvas, margin, y)
             y += h + 14
@@ -183,8 +227,13 @@ def _draw_cover(canvas: Canvas, book: BookConfig, layout: Layout, styles: Styles
         p for p in (book.edition, book.date) if p)]
     y = height * 0.56 - 40
     for text in filter(None, lines):
-        paragraph = text_paragraph(text, caption)
+        paragraph = text_paragraph(text, caption, styles.fallbacks)
         _, h = paragraph.wrap(measure, height)
         y -= h
         paragraph.drawOn(canvas, margin, y)
+    if layout.logo is not None:
+        logo = ImageReader(str(layout.logo))
+        w, h = logo.getSize()
+        size = layout.margin_bottom * 0.6
+        canvas.drawImage(logo, margin, layout.margin_bottom * 0.7, size * w / h, size, mask="auto")
     canvas.restoreState()

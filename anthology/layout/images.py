@@ -16,8 +16,8 @@ from ..model import Photo
 PRINT_DPI = 300
 
 
-def prepare_headshot(photo: Photo, diameter_pt: float) -> bytes:
-    """JPEG bytes of a square RGB crop of the photo's centre, at most 300 dpi for ``diameter_pt``.
+def prepare_headshot(photo: Photo, diameter_pt: float, focus: tuple[float, float] = (0.5, 0.4)) -> bytes:
+    """JPEG bytes of a square RGB crop around ``focus``, at most 300 dpi for ``diameter_pt``.
 
     JPEG rather than raw pixels: ReportLab embeds JPEG data as it is, which keeps
     a headshot to a few kilobytes in the book.
@@ -26,7 +26,7 @@ def prepare_headshot(photo: Photo, diameter_pt: float) -> bytes:
         image.load()
         side = min(image.size)
         target = max(1, min(side, round(diameter_pt / 72 * PRINT_DPI)))
-        square = ImageOps.fit(image, (target, target), method=Image.Resampling.LANCZOS, centering=(0.5, 0.4))
+        square = ImageOps.fit(image, (target, target), method=Image.Resampling.LANCZOS, centering=focus)
     encoded = io.BytesIO()
     square.save(encoded, "JPEG", quality=88, optimize=True)  # no exif= argument: no metadata
     return encoded.getvalue()

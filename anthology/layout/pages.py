@@ -15,16 +15,23 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 from ..model import Layout
 
 
+def left_margin(layout: Layout, recto: bool) -> float:
+    """The binding side is on the left of a recto; only mirrored layouts move it on versos."""
+    return layout.margin_inner if recto or not layout.mirrored else layout.margin_outer
+
+
 def frame_for(layout: Layout, recto: bool, name: str) -> Frame:
-    left = layout.margin_inner if recto else layout.margin_outer
-    width = layout.page_width - layout.margin_inner - layout.margin_outer
     height = layout.page_height - layout.margin_top - layout.margin_bottom
-    return Frame(left, layout.margin_bottom, width, height, id=name,
+    return Frame(left_margin(layout, recto), layout.margin_bottom, text_width(layout), height, id=name,
                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
 
 
 def text_width(layout: Layout) -> float:
     return layout.page_width - layout.margin_inner - layout.margin_outer
+
+
+def text_height(layout: Layout) -> float:
+    return layout.page_height - layout.margin_top - layout.margin_bottom
 
 
 class BookDocTemplate(BaseDocTemplate):
@@ -49,3 +56,10 @@ def render(doc: BookDocTemplate, story: list[Flowable], buffer: io.BytesIO) -> t
     """Build ``story`` and return the PDF bytes and the page count."""
     doc.build(story)
     return buffer.getvalue(), doc.page
+
+
+def used_height(doc: BookDocTemplate) -> float:
+    """How far down the last page's frame the text reached, once ``doc`` is built."""
+    frame = doc.frame
+    return frame._y1 + frame._height - frame._y  # ReportLab keeps its cursor here
+

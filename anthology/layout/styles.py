@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyphen
 from reportlab.lib.colors import HexColor
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
@@ -22,6 +23,8 @@ class Styles:
     body: FontSet
     heading: FontSet
     caption: FontSet
+    fallbacks: tuple[str, ...]
+    """The layout's fallback families, for every run of contributor text."""
     text: ParagraphStyle
     first: ParagraphStyle
     """The first paragraph of an entry or after a heading (no indent)."""
@@ -38,22 +41,30 @@ class Styles:
     page_title: ParagraphStyle
     """'Introduction', 'Contents'."""
     signature: ParagraphStyle
+    pullquote: ParagraphStyle
+    divider_title: ParagraphStyle
+    index_letter: ParagraphStyle
 
 
-def build_styles(layout: Layout) -> Styles:
+def build_styles(layout: Layout, language: str = "en") -> Styles:
+    """Styles for a layout; ``language`` picks the hyphenation patterns (pyphen)."""
     body = register_family(layout.body_font)
     heading = register_family(layout.heading_font)
     caption = register_family(layout.caption_font)
-    ink, muted, _accent = (HexColor(c) for c in (layout.text_color, layout.muted_color, layout.accent_color))
+    for family in layout.fallback_fonts:
+        register_family(family)
+    hyphenation = pyphen.language_fallback(language.replace("-", "_")) if layout.hyphenate else None
+    ink, muted, accent = (HexColor(c) for c in (layout.text_color, layout.muted_color, layout.accent_color))
     size, leading = layout.body_size, layout.body_leading
     text = ParagraphStyle(
         "text", fontName=body.regular, fontSize=size, leading=leading, textColor=ink,
         alignment=TA_JUSTIFY if layout.justify else TA_LEFT, firstLineIndent=size * 1.4,
         allowWidows=0, allowOrphans=0, splitLongWords=1, embeddedHyphenation=1,
+        hyphenationLang=hyphenation or "", uriWasteReduce=0.3,
     )
     small = layout.caption_size
     return Styles(
-        body=body, heading=heading, caption=caption, text=text,
+        body=body, heading=heading, caption=caption, fallbacks=layout.fallback_fonts, text=text,
         first=ParagraphStyle("first", parent=text, firstLineIndent=0),
         subheading=ParagraphStyle(
             "subheading", parent=text, fontName=heading.bold, fontSize=layout.subheading_size,
@@ -89,5 +100,15 @@ def build_styles(layout: Layout) -> Styles:
                                   spaceAfter=layout.headline_size),
         signature=ParagraphStyle("signature", parent=text, fontName=body.italic, alignment=TA_CENTER,
                                  firstLineIndent=0, spaceBefore=leading),
+        pullquote=ParagraphStyle("pullquote", fontName=heading.italic, fontSize=size * 1.45,
+                                 leading=size * 1.45 * 1.3, textColor=accent, alignment=TA_LEFT,
+                                 spaceBefore=leading * 0.3, spaceAfter=leading * 0.3, leftIndent=0,
+                                 rightIndent=size * 1.2, hyphenationLang=""),
+        divider_title=ParagraphStyle("divider_title", fontName=heading.bold, fontSize=layout.headline_size * 1.5,
+                                     leading=layout.headline_size * 1.8, textColor=ink, alignment=TA_LEFT,
+                                     spaceAfter=layout.headline_size * 0.6),
+        index_letter=ParagraphStyle("index_letter", fontName=heading.bold, fontSize=layout.subheading_size,
+                                    leading=layout.subheading_size * 1.4, textColor=accent,
+                                    spaceBefore=leading * 0.4, spaceAfter=0, keepWithNext=1),
     )
 

@@ -1,0 +1,167 @@
+"""The three built-in layouts, checked on the PDFs they produce: sizes, margins, recto starts, index, budget."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pypdfium2
+import pytest
+
+from anthology import build_book
+from anthology.build import BuildResult
+from anthology.cli import main
+from anthology.diagnostics import Report
+from anthology.fonts import missing_glyphs
+from anthology.layout.pages import left_margin, text_width
+from anthology.validate import read_layout
+
+from .conftest import REPO, entry, reader
+
+LAYOUTS = ["perspectives", "pocket", "a4-report"]
+SIZES = {"perspectives": (612, 792), "pocket": (432, 648), "a4-report": (595.28, 841.89)}
+
+
+@pytest.fixture(scope="module", params=LAYOUTS)
+def built(request, tmp_path_factory) -> tuple[str, BuildResult]:
+    target = tmp_path_factory.mktemp(request.param) / "book.pdf"
+    return request.param, build_book(REPO, target, layout=request.param)
+
+
+def _chars(page):
+    """(char, left, bottom, right, top) for every non-space character PDFium finds on a page."""
+    text = page.get_textpage()
+    for index in range(text.count_chars()):
+        char = text.get_text_range(index, 1)
+        if char.strip():
+            yield (char, *text.get_charbox(index))
+
+
+def test_pages_have_the_layouts_trim_size(built):
+    name, result = built
+    width, height = SIZES[name]
+    for page in reader(result.output).pages:
+        assert (float(page.mediabox.width), float(page.mediabox.height)) == pytest.approx((width, height), abs=0.1)
+
+
+def test_no_text_outside_the_text_block_and_no_missing_glyphs(built):
+    """Every character of an entry page lies inside its page's text block (mirrored on left-hand pages)."""
+    name, result = built
+    layout = read_layout(REPO, name, Report())
+    document = pypdfium2.PdfDocument(str(result.output))
+    kinds = result.book.page_kinds
+    checked = 0
+    for index, kind in enumerate(kinds):
+        page = document[index]
+        for char, left, bottom, right, top in _chars(page):
+            assert char not in "\ufffd\x00", (index, "a glyph is missing")  # U+FFFE: a hyphen at a break
+            assert char == "\ufffe" or not missing_glyphs(char), (index, char)
+            if kind != "entry":
+                continue
+            x0 = left_margin(layout, recto=index % 2 == 0)
+            assert x0 - 1 <= left and right <= x0 + text_width(layout) + 1, (name, index, char, left, right)
+            assert bottom > 0 and top < layout.page_height, (name, index, char)
+            checked += 1
+    assert checked > 5000
+
+
+def test_pocket_mirrors_its_margins_and_opens_every_entry_on_a_right_hand_page(built):
+    name, result = built
+    if name != "pocket":
+        pytest.skip("pocket only")
+    layout = read_layout(REPO, name, Report())
+    document = pypdfium2.PdfDocument(str(result.output))
+    labels = list(reader(result.output).page_labels)
+    for line in result.book.toc:
+        assert line.page_index % 2 == 0 and int(labels[line.page_index]) % 2 == 1, line
+    lefts = {True: set(), False: set()}
+    for index, kind in enumerate(result.book.page_kinds):
+        if kind == "entry":
+            lefts[index % 2 == 0].add(round(min(left for _, left, *_ in _chars(document[index]))))
+        if kind == "blank":
+            assert list(_chars(document[index])) == []  # no folio on a blank page
+    assert min(lefts[True]) == pytest.approx(layout.margin_inner, abs=1.5)
+    assert min(lefts[False]) == pytest.approx(layout.margin_outer, abs=1.5)
+    assert "blank" in result.book.page_kinds
+
+
+def test_index_numbers_are_the_entries_first_page_labels(built):
+    _, result = built
+    document = pypdfium2.PdfDocument(str(result.output))
+    text = "\n".join(document[i].get_textpage().get_text_range()
+                     for i, kind in enumerate(result.book.page_kinds) if kind == "index")
+    lines = [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+    numbers = {}
+    for line, following in itertools.pairwise(lines):
+        match = re.fullmatch(r"(.+?)[ .]*\s(\d+)", line)
+        if match:
+            numbers[following] = match.group(2)
+    assert numbers == {line.headline: line.label for line in result.book.toc}
+    family_order = [line.split(",")[0].split()[0] for line in lines if re.search(r"\.\s*\d+$", line)]
+    assert family_order[:3] == ["Àlàdé", "Balasubramanian", "Conceição"]  # À files under A
+
+
+def test_print_adds_bleed_and_crop_marks_around_the_trim(tmp_path):
+    result = build_book(REPO, tmp_path / "print.pdf", layout="pocket", for_print=True)
+    page = reader(result.output).pages[3]
+    bleed = 9  # 0.125 in
+    trim = [float(v) for v in page.trimbox]
+    assert trim[2] - trim[0] == pytest.approx(432) and trim[3] - trim[1] == pytest.approx(648)
+    assert [float(v) for v in page.bleedbox] == pytest.approx(
+        [trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed])
+    assert float(page.mediabox.width) > trim[2] - trim[0] + 2 * bleed
+
+
+LONG = "\n\n".join(" ".join(["Every entry runs a little long when its writer cares."] * 9) for _ in range(6))
+
+
+def test_overflow_is_reported_and_fit_tightens_within_the_limits(make_project, tmp_path, capsys):
+    root = make_project({**entry("Al Long", "Over budget", LONG), **entry("Bo Short", "Fits", "Short.\n")})
+    assert main(["check", "--layout", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"al-long\.md:1:1: warning: runs \d+ lines? over its 1-page budget", err)
+    assert "bo-short" not in err
+    result = build_book(root, tmp_path / "fit.pdf", fit=True)
+    fitted = [d.message for d in result.report.warnings]
+    assert any(m.startswith("fitted with body") for m in fitted), fitted
+    first, second = result.book.toc
+    assert first.name == "Al Long" and second.page_index == first.page_index + 1  # one page now
+
+
+def test_photos_below_the_layouts_resolution_are_warned(make_project):
+    from .hostile import image_bytes
+
+    root = make_project({"anthology.yaml": 'title: "B"\nlayout: pocket\n',
+                         **entry("Pia Pixel", "Small", "Words.\n", photo="p.jpg"),
+                         "contributions/p.jpg": image_bytes(size=(120, 120))})
+    from anthology.build import check_project
+
+    _, report = check_project(root)
+    assert [d.message for d in report.warnings] == [
+        "photo 'p.jpg' is 120×120 pixels: 150 dpi at 0.80 in, under the layout's 300 dpi"]
+
+
+def test_layout_files_are_checked_like_contributions(make_project):
+    from anthology.build import check_project
+
+    bad = ("base: perspectives\ndescription: x\nfurniture:\n  folio: bottom-middle\n"
+           "fonts:\n  body: source-serif\n  heading: source-serif\n  caption: source-sans\n  fallback: [robot]\n"
+           "entry:\n  pagez: 1\n")
+    root = make_project({"anthology.yaml": 'title: "B"\nlayout: mine\n', "layouts/mine/layout.yaml": bad,
+                         **entry("A", "T", "Words.\n")})
+    _, report = check_project(root)
+    lines = [d.format(root) for d in report.errors]
+    assert any("layouts/mine/layout.yaml:4:10: error: 'folio' must be one of bottom-center" in x for x in lines)
+    assert any("layouts/mine/layout.yaml:11:3: error: unknown key 'pagez' (did you mean 'pages'?)" in x
+               for x in lines)
+    assert any("unknown font family 'robot' (did you mean 'roboto'?)" in x for x in lines)
+
+
+def test_sections_name_real_entries(make_project):
+    from anthology.build import check_project
+
+    book = 'title: "B"\nsections:\n  - title: "One"\n    entries: [a, ghost]\n'
+    root = make_project({"anthology.yaml": book, **entry("A", "T", "W.\n"), **entry("B", "T", "W.\n")})
+    _, report = check_project(root)
+    assert [d.message for d in report.errors] == ["sections names 'ghost', which is not a contribution"]
+    assert [d.message for d in report.warnings] == ["'b' is not in anthology.yaml's sections list"]
