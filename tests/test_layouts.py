@@ -165,3 +165,24 @@ def test_sections_name_real_entries(make_project):
     _, report = check_project(root)
     assert [d.message for d in report.errors] == ["sections names 'ghost', which is not a contribution"]
     assert [d.message for d in report.warnings] == ["'b' is not in anthology.yaml's sections list"]
+
+
+def test_layout_assets_come_from_the_layouts_own_folder(make_project, tmp_path):
+    from .hostile import image_bytes
+
+    mine = "base: perspectives\ndescription: x\nassets:\n  cover_image: bg.png\n  logo: logo.png\n"
+    root = make_project({"anthology.yaml": 'title: "B"\nlayout: mine\n', "layouts/mine/layout.yaml": mine,
+                         "layouts/mine/bg.png": image_bytes(size=(60, 90), color=(20, 140, 60), fmt="PNG"),
+                         "layouts/mine/logo.png": image_bytes(size=(40, 20), color=(200, 30, 30), fmt="PNG"),
+                         **entry("A", "T", "Words.\n")})
+    result = build_book(root, tmp_path / "assets.pdf")
+    pages = reader(result.output).pages
+    assert len(pages[0].images) == 2 and len(pages[1].images) == 1  # background and logo; logo on the title page
+    cover = pypdfium2.PdfDocument(str(result.output))[0].render(scale=0.2).to_pil()
+    assert cover.getpixel((cover.size[0] // 2, cover.size[1] - 5)) == pytest.approx((20, 140, 60), abs=12)
+    escape = mine.replace("bg.png", "../../anthology.yaml")
+    (root / "layouts/mine/layout.yaml").write_text(escape)
+    from anthology.build import check_project
+
+    _, report = check_project(root)
+    assert [d.message for d in report.errors] == ["cover image '../../anthology.yaml' points outside mine/"]
