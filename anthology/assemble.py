@@ -31,8 +31,18 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.annotations import Link
-from pypdf.generic import ArrayObject, FloatObject, IndirectObject, NameObject, RectangleObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    RectangleObject,
+    StreamObject,
+    TextStringObject,
+)
 
+from .fonts import font_carrier
 from .layout.entry import layout_divider
 from .layout.frontmatter import (
     ContentsLine,
@@ -117,38 +127,33 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     start_of |= {p.piece.key: front_count + p.index for p in placed_body if p.piece}
     total = front_count + body_end
 
+    placements = [(p, 0) for p in placed_front] + [(p, front_count) for p in placed_body]
+    furniture, kinds = _furniture_plan(book, layout, placements, by_slug)
+    readers = [PdfReader(io.BytesIO(p.piece.pdf)) if p.piece else None for p, _ in placements]
+    overlay_pdf, overlay_fonts = render_furniture(layout, furniture)
+    overlay = PdfReader(io.BytesIO(overlay_pdf))
     writer = PdfWriter()
     shared_fonts: dict[str, IndirectObject] = {}
-    furniture: list[PageFurniture] = []
-    kinds: list[str] = []
+    carrier = font_carrier({*overlay_fonts, *(f for p, _ in placements if p.piece for f in p.piece.fonts)})
+    _share_fonts(PdfReader(io.BytesIO(carrier)), writer, shared_fonts)
     links: list[tuple[int, tuple[float, float, float, float], str]] = []
-    for placed, offset in [(p, 0) for p in placed_front] + [(p, front_count) for p in placed_body]:
+    for (placed, offset), reader in zip(placements, readers, strict=True):
         start = offset + placed.index
-        if placed.piece is None:
+        if placed.piece is None or reader is None:
             writer.add_blank_page(layout.page_width, layout.page_height)
-            furniture.append(PageFurniture(recto=start % 2 == 0))
-            kinds.append("blank")
             continue
-        kinds += [placed.piece.kind] * placed.piece.page_count
-        reader = PdfReader(io.BytesIO(placed.piece.pdf))
         _share_fonts(reader, writer, shared_fonts)
         for number, page in enumerate(reader.pages):
             writer.add_page(page)
             if layout.mirrored and start % 2:  # rendered as a recto first, placed on a verso
                 shift = layout.margin_outer - layout.margin_inner
                 _shift(writer.pages[-1], shift if number % 2 == 0 else -shift, 0)
-        furniture += _piece_furniture(book, layout, placed.piece, start, offset, by_slug)
         links += [(start + area.page_index, area.rect, area.slug) for area in placed.piece.links]
     for page_index, rect, key in links:  # once every page exists, so each link points at a page object
         if key in start_of:
             writer.add_annotation(page_index, Link(rect=rect, target_page_index=start_of[key]))
-
-    overlay = PdfReader(io.BytesIO(render_furniture(layout, furniture)))
     _share_fonts(overlay, writer, shared_fonts)
-    for index, (page, marks) in enumerate(zip(overlay.pages, furniture, strict=True)):
-        if marks.folio or marks.running_head:
-            writer.pages[index].merge_page(page)
-            writer.pages[index].compress_content_streams()
+    _stamp(writer, overlay, [bool(f.folio or f.running_head) for f in furniture])
 
     toc = _outline(writer, book, body, entries, start_of, label_of)
     labels = (PageRange(0, 0, "", "Cover"), PageRange(1, front_count - 1, "/r"),
@@ -161,7 +166,7 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     _metadata(writer, book)
     buffer = io.BytesIO()
     writer.write(buffer)
-    return Book(buffer.getvalue(), len(writer.pages), toc, labels, book.title, len(entries), tuple(kinds))
+    return Book(buffer.getvalue(), len(writer.pages), toc, labels, book.title, len(entries), kinds)
 
 
 def _body_pieces(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry],
@@ -242,6 +247,22 @@ def collation_key(text: str) -> tuple[str, str]:
     return base.casefold(), text.casefold()
 
 
+def _furniture_plan(book: BookConfig, layout: Layout, placements: list[tuple[_Placed, int]],
+                    by_slug: dict[str, Entry]) -> tuple[list[PageFurniture], tuple[str, ...]]:
+    """Folio and running head for every page of the book, and what each page is."""
+    furniture: list[PageFurniture] = []
+    kinds: list[str] = []
+    for placed, offset in placements:
+        start = offset + placed.index
+        if placed.piece is None:
+            furniture.append(PageFurniture(recto=start % 2 == 0))
+            kinds.append("blank")
+        else:
+            furniture += _piece_furniture(book, layout, placed.piece, start, offset, by_slug)
+            kinds += [placed.piece.kind] * placed.piece.page_count
+    return furniture, tuple(kinds)
+
+
 def _piece_furniture(book: BookConfig, layout: Layout, piece: Piece, start: int, offset: int,
                      by_slug: dict[str, Entry]) -> list[PageFurniture]:
     """Folio and running head for each page of a placed piece."""
@@ -312,6 +333,40 @@ def _add_print_marks(writer: PdfWriter, layout: Layout) -> None:
         page.bleedbox = RectangleObject([slug - layout.bleed, slug - layout.bleed,
                                          slug + width + layout.bleed, slug + height + layout.bleed])
         page.merge_page(marks)
+
+
+def _stamp(writer: PdfWriter, overlay: PdfReader, wanted: list[bool]) -> None:
+    """Draw overlay page *i* on book page *i* as a form XObject, without parsing either page's content.
+
+    The page's own content is wrapped in ``q … Q`` so nothing it leaves in the
+    graphics state can move the furniture; the wrappers are shared by every page.
+    """
+    save = writer._add_object(_stream(b"q\n"))  # pypdf adds objects this way
+    restore = writer._add_object(_stream(b"Q\nq /Furniture Do Q\n"))
+    for page, source, stamp in zip(writer.pages, overlay.pages, wanted, strict=True):
+        if not stamp:
+            continue
+        content = source["/Contents"].get_object()
+        form = StreamObject()
+        form.update({key: value for key, value in content.items() if key in ("/Filter", "/DecodeParms")})
+        form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                     NameObject("/BBox"): source.mediabox,
+                     NameObject("/Resources"): source["/Resources"].get_object().clone(writer)})
+        form._data = content._data  # the encoded bytes, copied as they are
+        resources = page["/Resources"].get_object()
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else DictionaryObject()
+        xobjects[NameObject("/Furniture")] = writer._add_object(form)
+        resources[NameObject("/XObject")] = xobjects
+        existing = page.raw_get("/Contents")  # the reference: a stream must stay an indirect object
+        existing = list(existing.get_object()) if isinstance(existing.get_object(), ArrayObject) else [existing]
+        page[NameObject("/Contents")] = ArrayObject([save, *existing, restore])
+
+
+def _stream(data: bytes) -> StreamObject:
+    stream = StreamObject()
+    stream._data = data
+    return stream
 
 
 def _share_fonts(reader: PdfReader, writer: PdfWriter, shared: dict[str, IndirectObject]) -> None:

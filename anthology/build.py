@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
 import re
+import stat
+import sys
 import time
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .assemble import BookTexts, assemble
+from .cache import CACHE_FOLDER, EntryCache, entry_key, program_fingerprint
 from .diagnostics import Report
 from .errors import ProjectError
 from .layout.entry import describe_overflow, fit_entry, layout_entry, overflow
-from .model import Book, Entry, Piece, Position
+from .model import Book, Entry, Layout, Piece, Position
 from .publish import write_atomically
 from .text import parse_entry, parse_markdown
 from .validate import Project, Rejected, validate_project
@@ -33,11 +44,15 @@ class CheckedProject:
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    book: Book
+    book: Book | None
+    """The assembled book; None when nothing changed since the last build."""
     output: Path
     seconds: float
     report: Report
     skipped: tuple[Rejected, ...] = ()
+    unchanged: bool = False
+    cached_entries: int = 0
+    """How many entries came from the cache instead of being laid out."""
 
 
 def check_project(root: Path, skip_invalid: bool = False,
@@ -80,44 +95,147 @@ def check_project(root: Path, skip_invalid: bool = False,
     return CheckedProject(project, tuple(entries), texts, tuple(sorted(rejected, key=lambda r: r.source))), report
 
 
-def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = False) -> list[Piece]:
-    """Lay out every entry; report those over the layout's page budget (and what ``fit`` did)."""
+PARALLEL_FROM = 12
+"""Below this many entries to render, starting worker processes costs more than it saves."""
+
+
+def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = False, cache: EntryCache | None = None,
+                    jobs: int | None = None, progress: bool = False) -> list[Piece]:
+    """Lay out every entry (from the cache when it can); report those over the page budget.
+
+    Entries not in the cache are laid out in worker processes, one per core
+    (``jobs``), when there are enough of them; the result is the same, byte for
+    byte, as laying them out one after another.
+    """
     layout, language = checked.project.layout, checked.project.book.language
-    pieces = []
-    for entry in checked.entries:
-        piece = fit_entry(entry, layout, language) if fit else layout_entry(entry, layout, language)
-        where = entry.contribution.body_position
-        if piece.fit and overflow(piece, layout) is None:
-            report.warning(where, piece.fit, "the entry now fits its page budget")
-        over = overflow(piece, layout)
-        if over is not None:
-            tried = ", even at the tightest settings the layout allows" if fit else ""
-            report.warning(where, describe_overflow(*over, layout.entry_pages) + tried,
-                           "shorten the entry" + ("" if fit else ", or build with --fit to tighten it"))
-        pieces.append(piece)
-    return pieces
+    cache = cache or EntryCache(None)
+    keys = [entry_key(entry, layout, language, fit) for entry in checked.entries]
+    pieces: dict[int, Piece] = {}
+    for index, key in enumerate(keys):
+        found = cache.get(key)
+        if found is not None:
+            pieces[index] = found
+    todo = [i for i in range(len(keys)) if i not in pieces]
+    tasks = [(checked.entries[i], layout, language, fit) for i in todo]
+    workers = min(jobs or os.cpu_count() or 1, len(tasks) // (PARALLEL_FROM // 2) or 1)
+    with tqdm(total=len(keys), initial=len(pieces), unit="entry", desc="laying out", delay=1.0,
+              disable=None if progress else True, file=sys.stderr, leave=False) as bar:
+        if workers > 1 and len(tasks) >= PARALLEL_FROM:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                results = pool.map(_lay_out, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
+                for index, piece in zip(todo, results, strict=True):
+                    pieces[index] = piece
+                    bar.update()
+        else:
+            for index, task in zip(todo, tasks, strict=True):
+                pieces[index] = _lay_out(task)
+                bar.update()
+    for index in todo:
+        cache.put(keys[index], pieces[index])
+    for index, entry in enumerate(checked.entries):
+        _report_budget(entry, pieces[index], layout, fit, report)
+    return [pieces[i] for i in range(len(keys))]
+
+
+def _lay_out(task: tuple[Entry, Layout, str, bool]) -> Piece:
+    """One entry, in whichever process runs it."""
+    entry, layout, language, fit = task
+    return fit_entry(entry, layout, language) if fit else layout_entry(entry, layout, language)
+
+
+def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report: Report) -> None:
+    where = entry.contribution.body_position
+    over = overflow(piece, layout)
+    if piece.fit and over is None:
+        report.warning(where, piece.fit, "the entry now fits its page budget")
+    if over is not None:
+        tried = ", even at the tightest settings the layout allows" if fit else ""
+        report.warning(where, describe_overflow(*over, layout.entry_pages) + tried,
+                       "shorten the entry" + ("" if fit else ", or build with --fit to tighten it"))
 
 
 def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = False, fit: bool = False,
-               for_print: bool = False, layout: str | None = None) -> BuildResult:
+               for_print: bool = False, layout: str | None = None, cache: bool = True, jobs: int | None = None,
+               progress: bool = False) -> BuildResult:
     """Check, lay out, assemble and write the book; raises ProjectError on input errors.
 
     With ``skip_invalid`` a contribution with errors is left out (and listed in
     the result) instead of stopping the build; ``fit`` tightens entries that run
     over the layout's page budget; ``for_print`` adds bleed and crop marks;
     ``layout`` builds with another layout than the one anthology.yaml names.
+    With ``cache`` (the default) laid-out entries are kept in
+    ``.anthology-cache/``, and a build whose inputs, options and program are
+    byte for byte those of the last one, whose PDF is still in place, is
+    skipped (``BuildResult.unchanged``).
     """
     started = time.perf_counter()
+    root = root.resolve()
+    folder = root / CACHE_FOLDER if cache else None
+    options = {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
+               "output": str(output.resolve()) if output else None}
+    digest = inputs_digest(root, options) if folder else ""
+    previous = _last_build(folder, digest)
+    if previous is not None:
+        return BuildResult(None, previous, time.perf_counter() - started, Report(), unchanged=True)
     checked, report = check_project(root, skip_invalid, layout)
     if checked is None or report.errors:
         raise ProjectError(report)
     book_config = checked.project.book
-    laid_out = lay_out_entries(checked, report, fit=fit)
+    entry_cache = EntryCache(folder)
+    laid_out = lay_out_entries(checked, report, fit=fit, cache=entry_cache, jobs=jobs, progress=progress)
     book = assemble(book_config, checked.project.layout, checked.texts, checked.entries, laid_out,
                     for_print=for_print)
     target = output or default_output(book_config.root, book_config.title)
     write_atomically(target, book.pdf)
-    return BuildResult(book, target, time.perf_counter() - started, report, checked.rejected)
+    if folder:
+        _remember_build(folder, digest, target, book.pdf)
+    return BuildResult(book, target, time.perf_counter() - started, report, checked.rejected,
+                       cached_entries=entry_cache.hits)
+
+
+_SKIPPED_FOLDERS = {"dist", "__pycache__", "node_modules"}
+
+
+def inputs_digest(root: Path, options: dict[str, object]) -> str:
+    """A hash of every file the book could be made from, the options and this program.
+
+    Every regular file of the project counts (hidden ones, ``dist/`` and caches
+    excepted), so an edit anywhere, however small and whatever its modification
+    time, is seen. Symbolic links and special files are named but not read.
+    """
+    digest = hashlib.sha256(program_fingerprint().encode() + json.dumps(options, sort_keys=True).encode())
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
+        for name in sorted(f for f in files if not f.startswith(".")):
+            path = Path(folder, name)
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(path.lstat().st_mode):  # never follow a link out, never block on a FIFO
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _last_build(folder: Path | None, digest: str) -> Path | None:
+    """The PDF of the last build if it was made from exactly these inputs and is still intact."""
+    if folder is None:
+        return None
+    try:
+        record = json.loads((folder / "last-build.json").read_text(encoding="utf-8"))
+        output = Path(record["output"])
+        if record["inputs"] == digest and hashlib.sha256(output.read_bytes()).hexdigest() == record["sha256"]:
+            return output
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def _remember_build(folder: Path, digest: str, output: Path, pdf: bytes) -> None:
+    record = {"inputs": digest, "output": str(output.resolve()), "sha256": hashlib.sha256(pdf).hexdigest()}
+    with contextlib.suppress(OSError):
+        folder.mkdir(exist_ok=True)
+        (folder / ".gitignore").write_text("*\n")
+        (folder / "last-build.json").write_text(json.dumps(record), encoding="utf-8")
 
 
 def default_output(root: Path, title: str) -> Path:

@@ -40,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--print", dest="for_print", action="store_true",
                        help="print-ready: add the layout's bleed and crop marks around every page")
     build.add_argument("--layout", help="build with this layout instead of the one anthology.yaml names")
+    build.add_argument("--no-cache", dest="cache", action="store_false",
+                       help="lay out every entry afresh and do not use or fill .anthology-cache/")
+    build.add_argument("-j", "--jobs", type=int, help="worker processes for laying out entries (default: one per core)")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     check = commands.add_parser("check", help="report every problem in the project, build nothing")
     check.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
     check.add_argument("--layout", dest="lay_out", action="store_true",
@@ -63,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.command == "layouts":
         return _layouts(root)
     return _build(root, options.output, skip_invalid=options.skip_invalid, fit=options.fit,
-                  for_print=options.for_print, layout=options.layout)
+                  for_print=options.for_print, layout=options.layout, cache=options.cache, jobs=options.jobs,
+                  progress=not options.quiet)
 
 
 def _print_report(report: Report) -> None:
@@ -104,6 +109,10 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
     except AnthologyError as error:
         print(f"anthology: error: {error}", file=sys.stderr)
         return 1
+    if result.book is None:
+        print(f"Nothing changed since the last build ({result.seconds:.2f} s); the PDF is up to date")
+        print(result.output)
+        return 0
     _print_report(result.report)
     for rejected in result.skipped:
         for diagnostic in rejected.diagnostics:

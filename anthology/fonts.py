@@ -17,16 +17,20 @@ the role's family lacks is drawn from the first fallback that has it.
 from __future__ import annotations
 
 import functools
+import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import font_roboto
 import font_source_sans_pro
 import font_source_serif_pro
+from reportlab import rl_config
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
+from reportlab.pdfgen.canvas import Canvas
 
 from .model import FontSet
 
@@ -68,6 +72,28 @@ FAMILIES: dict[str, Family] = {
 FAMILY_LABELS = {"source-serif": "Source Serif Pro", "source-sans": "Source Sans Pro", "roboto": "Roboto"}
 
 
+rl_config.useA85 = 0  # binary streams: ASCII85 would make every page a quarter larger
+
+
+class StubFontCanvas(Canvas):
+    """A canvas whose PDF names its fonts without embedding them.
+
+    Every piece of the book is rendered on one of these: its font resources are
+    three-key stubs (Type, Subtype, BaseFont), cheap to write and to read back.
+    Assembly swaps each stub for one full copy taken from :func:`font_carrier`.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._doc.font_stubs = True
+        self._doc.base_fonts = set()
+
+    @property
+    def base_fonts(self) -> tuple[str, ...]:
+        """The subsets the saved PDF refers to (``AAAAAB+SourceSerifPro-Regular``…)."""
+        return tuple(sorted(self._doc.base_fonts))
+
+
 class StableTTFont(TTFont):
     """A TrueType font whose character codes do not depend on the document."""
 
@@ -75,6 +101,7 @@ class StableTTFont(TTFont):
         super().__init__(name, str(path), asciiReadable=True)
         self._codes, self._subsets = _code_table(self.face.charToGlyph)
         self.face.makeSubset = _memoised(self.face.makeSubset)  # type: ignore[method-assign]
+        _BY_POSTSCRIPT_NAME[self.face.name.decode("latin-1")] = self
 
     def splitString(self, text, doc, encoding="utf-8"):  # type: ignore[no-untyped-def]
         state = self.state.get(doc)
@@ -95,6 +122,12 @@ class StableTTFont(TTFont):
             subset = state.subsets[number]
             internal_name = self.getSubsetInternalName(number, doc)[1:]
             base_name = (SUBSETN(number) + b"+" + self.face.name).decode("pdfdoc")
+            if getattr(doc, "font_stubs", False):
+                stub = pdfdoc.PDFDictionary({"Type": pdfdoc.PDFName("Font"), "Subtype": pdfdoc.PDFName("TrueType"),
+                                             "BaseFont": pdfdoc.PDFName(base_name)})
+                doc.idToObject["BasicFonts"].dict[internal_name] = doc.Reference(stub, internal_name)
+                doc.base_fonts.add(base_name)
+                continue
             font = pdfdoc.PDFTrueTypeFont()
             font.BaseFont = base_name
             font.FirstChar = 0
@@ -118,6 +151,29 @@ def _to_unicode_cmap(base_name: str, subset: list[int]) -> str:
     return re.sub(r"^(<[0-9A-F]{2}> )<([0-9A-F]{5,6})>$",
                   lambda m: f"{m[1]}<{chr(int(m[2], 16)).encode('utf-16-be').hex().upper()}>",
                   makeToUnicodeCMap(base_name, subset), flags=re.MULTILINE)
+
+
+_BY_POSTSCRIPT_NAME: dict[str, StableTTFont] = {}
+_SUBSET_DIGITS = str.maketrans("ABCDEFGIJK", "0123456789")  # ReportLab's SUBSETN, backwards
+
+
+def font_carrier(base_fonts: Iterable[str]) -> bytes:
+    """A one-page PDF embedding, in full, each font subset named (``AAAAAB+SourceSerifPro-Regular``).
+
+    It is never shown: assembly copies its font objects, once each, for the stubs
+    that every piece refers to.
+    """
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, invariant=1, pageCompression=1)
+    for base in sorted(base_fonts):
+        code, _, postscript_name = base.partition("+")
+        font = _BY_POSTSCRIPT_NAME[postscript_name]
+        subset = font._subsets[int(code.translate(_SUBSET_DIGITS))]
+        canvas.setFont(font.fontName, 1)
+        canvas.drawString(0, 0, chr(next(c for c in subset if c > 32)))  # one character puts it in use
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
 
 
 def _code_table(char_to_glyph: dict[int, int]) -> tuple[dict[int, int], list[list[int]]]:
@@ -209,6 +265,12 @@ def _fallback_chain(face: str, fallbacks: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(chain))
 
 
+@functools.cache
+def _covered(face: str) -> frozenset[int]:
+    """Code points ``face`` draws, plus the whitespace that every face sets as space."""
+    return frozenset(pdfmetrics.getFont(face).face.charToGlyph) | {9, 10, 13, 32, 0xA0}
+
+
 @functools.lru_cache(maxsize=16384)
 def face_for(char: str, face: str, fallbacks: tuple[str, ...] = ()) -> str:
     """The face that draws ``char``: ``face`` itself, or the first fallback that has it."""
@@ -221,6 +283,8 @@ def face_for(char: str, face: str, fallbacks: tuple[str, ...] = ()) -> str:
 
 def font_runs(text: str, face: str, fallbacks: tuple[str, ...]) -> list[tuple[str, str]]:
     """Split text into (face, text) runs so every character is drawn by a face that has it."""
+    if _covered(face).issuperset(map(ord, text)):
+        return [(face, text)] if text else []
     runs: list[tuple[str, str]] = []
     start = 0
     current = face

@@ -292,6 +292,8 @@ class Piece:
     """Height of text on the last page, in points (for the page budget)."""
     fit: str = ""
     """What ``build --fit`` changed to make an entry fit its budget, in words."""
+    fonts: tuple[str, ...] = ()
+    """The font subsets its PDF names (as stubs; assembly embeds each once)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,9 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
 """Characters that reorder text; they are removed from bodies (names and titles drop them in :mod:`schema`)."""
+BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""C0 and C1 control characters except tab and newline, and lone surrogates (Unicode categories Cc, Cs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,13 +295,13 @@ class _Printing:
 
     def check_body(self, text: str, start: Position, what: str, report: Report) -> str:
         """Reject control characters, refuse right-to-left text, drop bidi controls; positions are exact."""
-        for index, char in enumerate(text):
-            if char not in "\n\t" and unicodedata.category(char) in ("Cc", "Cs"):
-                report.error(_offset(start, text, index),
-                             f"the {what} contains the control character U+{ord(char):04X}",
-                             "delete it; it is invisible and cannot be printed")
-                return text
-        hidden = next((i for i, c in enumerate(text) if c in BIDI_CONTROLS), None)
+        control = CONTROL.search(text)
+        if control:
+            report.error(_offset(start, text, control.start()),
+                         f"the {what} contains the control character U+{ord(control[0]):04X}",
+                         "delete it; it is invisible and cannot be printed")
+            return text
+        hidden = next((i for i, c in enumerate(text) if c in BIDI_CONTROLS), None) if BIDI.search(text) else None
         if hidden is not None:
             report.warning(_offset(start, text, hidden),
                            f"direction-control characters (U+{ord(text[hidden]):04X}, …) removed from the {what}",

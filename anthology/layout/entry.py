@@ -58,8 +58,8 @@ def layout_entry(entry: Entry, layout: Layout, language: str = "en") -> Piece:
     buffer = io.BytesIO()
     doc = BookDocTemplate(buffer, layout, title=f"{c.name}: {c.title}", language=language,
                           initial_font=styles.body.regular)
-    pdf, pages = render(doc, story, buffer)
-    return Piece(c.slug, "entry", pdf, pages, last_page_height=used_height(doc))
+    pdf, pages, fonts = render(doc, story, buffer)
+    return Piece(c.slug, "entry", pdf, pages, last_page_height=used_height(doc), fonts=fonts)
 
 
 def _pull_quote_slot(entry: Entry) -> int:
@@ -154,5 +154,5 @@ def layout_divider(part: Part, number: int, intro: tuple[Block, ...], layout: La
     ]
     buffer = io.BytesIO()
     doc = BookDocTemplate(buffer, layout, title=part.title, language=language, initial_font=styles.body.regular)
-    pdf, pages = render(doc, story, buffer)
-    return Piece(f"part-{number}", "divider", pdf, pages)
+    pdf, pages, fonts = render(doc, story, buffer)
+    return Piece(f"part-{number}", "divider", pdf, pages, fonts=fonts)

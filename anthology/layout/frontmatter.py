@@ -9,6 +9,7 @@ asks for it; assembly inserts the blank pages.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass
 
@@ -171,7 +172,7 @@ def render_listing(book: BookConfig, layout: Layout, kind: str, title: str,
         else:
             story.append(ContentsEntry(item, styles, number_style, links, indent if item.level else 0))
     piece = _single(book, layout, styles, kind, story)
-    return Piece(piece.key, piece.kind, piece.pdf, piece.page_count, tuple(links))
+    return dataclasses.replace(piece, links=tuple(links))
 
 
 def _single(book: BookConfig, layout: Layout, styles: Styles, kind: str, story: list[Flowable],
@@ -180,8 +181,8 @@ def _single(book: BookConfig, layout: Layout, styles: Styles, kind: str, story: 
     doc = BookDocTemplate(buffer, layout, title=book.title, language=book.language,
                           initial_font=styles.body.regular,
                           extra_templates=(first_template,) if first_template else ())
-    pdf, pages = render(doc, story, buffer)
-    return Piece(kind, kind, pdf, pages)
+    pdf, pages, fonts = render(doc, story, buffer)
+    return Piece(kind, kind, pdf, pages, fonts=fonts)
 
 
 def _draw_logo(canvas: Canvas, layout: Layout, left: float, width: float) -> None:

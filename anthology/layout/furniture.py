@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
-from ..fonts import font_runs
+from ..fonts import StubFontCanvas, font_runs
 from ..model import Layout
 from .pages import left_margin, text_width
 from .styles import build_styles
@@ -27,12 +27,12 @@ class PageFurniture:
     recto: bool = True
 
 
-def render_furniture(layout: Layout, pages: list[PageFurniture]) -> bytes:
-    """One overlay page per book page with its folio and running head where the layout puts them."""
+def render_furniture(layout: Layout, pages: list[PageFurniture]) -> tuple[bytes, tuple[str, ...]]:
+    """One overlay page per book page with its folio and running head; also the font subsets it names."""
     styles = build_styles(layout)
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(layout.page_width, layout.page_height), invariant=1,
-                    initialFontName=styles.caption.regular, pageCompression=1)
+    canvas = StubFontCanvas(buffer, pagesize=(layout.page_width, layout.page_height), invariant=1,
+                            initialFontName=styles.caption.regular, pageCompression=1)
     font, italic = styles.caption.regular, styles.caption.italic
     size = layout.caption_size
     muted = HexColor(layout.muted_color)
@@ -59,7 +59,7 @@ def render_furniture(layout: Layout, pages: list[PageFurniture]) -> bytes:
                 canvas.line(left, head_y - size * 0.6, left + measure, head_y - size * 0.6)
         canvas.showPage()
     canvas.save()
-    return buffer.getvalue()
+    return buffer.getvalue(), canvas.base_fonts
 
 
 def print_marks_page(layout: Layout) -> bytes:

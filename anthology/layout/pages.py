@@ -12,6 +12,7 @@ import io
 
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
+from ..fonts import StubFontCanvas
 from ..model import Layout
 
 
@@ -52,10 +53,13 @@ class BookDocTemplate(BaseDocTemplate):
         self.addPageTemplates(self.page_templates_list)
 
 
-def render(doc: BookDocTemplate, story: list[Flowable], buffer: io.BytesIO) -> tuple[bytes, int]:
-    """Build ``story`` and return the PDF bytes and the page count."""
-    doc.build(story)
-    return buffer.getvalue(), doc.page
+def render(doc: BookDocTemplate, story: list[Flowable], buffer: io.BytesIO) -> tuple[bytes, int, tuple[str, ...]]:
+    """Build ``story``; returns the PDF bytes, the page count and the font subsets it names.
+
+    Fonts are written as stubs (see :class:`~anthology.fonts.StubFontCanvas`).
+    """
+    doc.build(story, canvasmaker=StubFontCanvas)
+    return buffer.getvalue(), doc.page, doc.canv.base_fonts
 
 
 def used_height(doc: BookDocTemplate) -> float:

@@ -1,0 +1,105 @@
+"""A content-addressed cache of laid-out entries, so a rebuild redoes only what changed.
+
+An entry's PDF depends on its parsed text and metadata, its headshot's pixels,
+the layout (and the layout's images), the book's language, whether ``--fit``
+is on, the fonts, and this program. The key is a SHA-256 over all of them, so
+an edited entry gets a new key and can never be served stale; the old file
+is simply never asked for again. Each stored PDF carries its own hash, and a
+file that does not match (a crash mid-write, a disk error) is ignored and
+rendered again. The folder (``.anthology-cache/`` in the project) is safe to
+delete at any time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .fonts import FAMILIES
+from .model import Entry, Layout, Piece
+
+CACHE_FOLDER = ".anthology-cache"
+PACKAGE = Path(__file__).parent
+
+
+@functools.cache
+def program_fingerprint() -> str:
+    """This program and its fonts: any change to either invalidates every cached entry."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("layout.yaml")):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    for family in FAMILIES.values():
+        for path in dataclasses.astuple(family):
+            digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def entry_key(entry: Entry, layout: Layout, language: str, fit: bool) -> str:
+    """Everything an entry's rendering depends on, hashed."""
+    digest = hashlib.sha256(program_fingerprint().encode())
+    digest.update(repr((layout, language, fit)).encode())
+    for asset in (layout.cover_image, layout.logo):
+        digest.update(asset.read_bytes() if asset else b"-")
+    digest.update(repr(entry).encode())
+    photo = entry.contribution.photo
+    digest.update(hashlib.sha256(photo.jpeg).digest() if photo else b"-")
+    return digest.hexdigest()
+
+
+class EntryCache:
+    """Laid-out entries stored under ``folder``; a cache without a folder stores nothing."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.hits = 0
+
+    def get(self, key: str) -> Piece | None:
+        if self.folder is None:
+            return None
+        pdf_path, meta_path = self._paths(key)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            pdf = pdf_path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        if hashlib.sha256(pdf).hexdigest() != meta.get("sha256"):
+            return None
+        self.hits += 1
+        return Piece(meta["key"], "entry", pdf, meta["page_count"], last_page_height=meta["last_page_height"],
+                     fit=meta["fit"], fonts=tuple(meta["fonts"]))
+
+    def put(self, key: str, piece: Piece) -> None:
+        if self.folder is None:
+            return
+        pdf_path, meta_path = self._paths(key)
+        meta = {"key": piece.key, "page_count": piece.page_count, "last_page_height": piece.last_page_height,
+                "fit": piece.fit, "fonts": list(piece.fonts), "sha256": hashlib.sha256(piece.pdf).hexdigest()}
+        try:
+            pdf_path.parent.mkdir(parents=True, exist_ok=True)
+            _replace(pdf_path, piece.pdf)
+            _replace(meta_path, json.dumps(meta).encode())
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        assert self.folder is not None
+        base = self.folder / "entries" / key[:2] / key
+        return base.with_suffix(".pdf"), base.with_suffix(".json")
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write by renaming a finished temporary file: a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
