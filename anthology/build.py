@@ -53,6 +53,8 @@ class BuildResult:
     unchanged: bool = False
     cached_entries: int = 0
     """How many entries came from the cache instead of being laid out."""
+    checked: CheckedProject | None = None
+    """What the book was built from (None when nothing changed)."""
 
 
 def check_project(root: Path, skip_invalid: bool = False,
@@ -157,7 +159,7 @@ def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report
 
 def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = False, fit: bool = False,
                for_print: bool = False, layout: str | None = None, cache: bool = True, jobs: int | None = None,
-               progress: bool = False) -> BuildResult:
+               progress: bool = False, reuse: bool = True) -> BuildResult:
     """Check, lay out, assemble and write the book; raises ProjectError on input errors.
 
     With ``skip_invalid`` a contribution with errors is left out (and listed in
@@ -167,7 +169,7 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     With ``cache`` (the default) laid-out entries are kept in
     ``.anthology-cache/``, and a build whose inputs, options and program are
     byte for byte those of the last one, whose PDF is still in place, is
-    skipped (``BuildResult.unchanged``).
+    skipped (``BuildResult.unchanged``) unless ``reuse`` is off.
     """
     started = time.perf_counter()
     root = root.resolve()
@@ -175,7 +177,7 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     options = {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
                "output": str(output.resolve()) if output else None}
     digest = inputs_digest(root, options) if folder else ""
-    previous = _last_build(folder, digest)
+    previous = _last_build(folder, digest) if reuse else None
     if previous is not None:
         return BuildResult(None, previous, time.perf_counter() - started, Report(), unchanged=True)
     checked, report = check_project(root, skip_invalid, layout)
@@ -191,7 +193,7 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     if folder:
         _remember_build(folder, digest, target, book.pdf)
     return BuildResult(book, target, time.perf_counter() - started, report, checked.rejected,
-                       cached_entries=entry_cache.hits)
+                       cached_entries=entry_cache.hits, checked=checked)
 
 
 _SKIPPED_FOLDERS = {"dist", "__pycache__", "node_modules"}

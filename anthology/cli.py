@@ -50,12 +50,20 @@ def _parser() -> argparse.ArgumentParser:
                        help="also lay out every entry and report those over the layout's page budget")
     layouts = commands.add_parser("layouts", help="list the layouts a project can use")
     layouts.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    dist = commands.add_parser("dist", help="build the book and write the release folder (download page, kits)")
+    dist.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    dist.add_argument("-o", "--output", type=Path, help="release folder (default: dist/site/)")
+    serve = commands.add_parser("serve", help="serve the release folder over HTTP, building it when stale")
+    serve.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument("--watch", action="store_true", help="rebuild when the project's files change")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("build", "check", "layouts", "-h", "--help", "--version"):
+    if not args or args[0] not in ("build", "check", "layouts", "dist", "serve", "-h", "--help", "--version"):
         args.insert(0, "build")
     options = _parser().parse_args(args)
     root: Path = options.project
@@ -66,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(root, options.lay_out)
     if options.command == "layouts":
         return _layouts(root)
+    if options.command == "dist":
+        return _dist(root, options.output)
+    if options.command == "serve":
+        return _serve(root, options.host, options.port, options.watch)
     return _build(root, options.output, skip_invalid=options.skip_invalid, fit=options.fit,
                   for_print=options.for_print, layout=options.layout, cache=options.cache, jobs=options.jobs,
                   progress=not options.quiet)
@@ -96,6 +108,36 @@ def _layouts(root: Path) -> int:
     for name in sorted(available_layouts(root.resolve())):
         layout = read_layout(root.resolve(), name, Report())
         print(f"{name:16} {layout.description if layout else '(has errors: run check)'}")
+    return 0
+
+
+def _dist(root: Path, folder: Path | None) -> int:
+    from .release import build_release
+
+    try:
+        release = build_release(root, folder)
+    except ProjectError as error:
+        _print_report(error.report)
+        print(f"not built: {error.report.summary()}; fix the errors above", file=sys.stderr)
+        return 1
+    _print_report(release.build.report)
+    for move in release.moves:
+        print(f"moved since the last release: {move}", file=sys.stderr)
+    print(f"Release written: {release.folder} ({release.pdf.name})")
+    return 0
+
+
+def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
+    from .build import inputs_digest
+    from .release import build_release, default_site, release_is_current
+    from .serve import serve_forever, watch
+
+    folder = default_site(root.resolve())
+    if not release_is_current(root.resolve(), folder) and _dist(root, folder) != 0:
+        return 1
+    if watch_files:
+        watch(root, lambda: _dist(root, folder), lambda: inputs_digest(root.resolve(), {}))
+    serve_forever(folder, host, port)
     return 0
 
 

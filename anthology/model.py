@@ -113,6 +113,8 @@ class BookConfig:
     limits: Limits = Limits()
     about_editor: str = ""
     """Markdown of an optional 'About the editor' page at the end."""
+    site_url: str = ""
+    """Where the release folder is published; empty when unknown (links stay relative)."""
     about_editor_position: Position | None = None
     parts: tuple[Part, ...] = ()
     """Parts (``sections:``) grouping the entries; empty when the book has none."""
@@ -193,6 +195,8 @@ class Layout:
     logo: Path | None = None
     """A JPEG/PNG from the layout's folder, printed on the cover and the title page."""
     source: Path = Path()
+    folders: tuple[Path, ...] = ()
+    """The layout's folder and those of its bases, nearest first (where its site templates are looked up)."""
 
 
 # Text stage -------------------------------------------------------------

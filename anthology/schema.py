@@ -200,6 +200,7 @@ BOOK_FIELDS: tuple[Field, ...] = (
     Field("license", line, "Licence line printed on the copyright page."),
     Field("layout", line, "Name of a layout in layouts/ or built in (default perspectives)."),
     Field("intro", markdown, "The introduction: Markdown text, or the path of a .md file in the project."),
+    Field("site_url", http_url, "Where the release folder will be published (makes share links absolute)."),
     Field("about_editor", markdown, "Optional 'About the editor' page at the end: Markdown, or a .md path."),
     Field("order", slug_list, "Optional list of contribution slugs giving the order of entries."),
 )

@@ -425,7 +425,8 @@ def read_layout(root: Path, name: str, report: Report) -> Layout | None:
 
 
 def _read_layout(root: Path, name: str, report: Report) -> Layout | None:
-    node = _layout_node(root, name, report, Position(root / "anthology.yaml"), ())
+    folders: list[Path] = []
+    node = _layout_node(root, name, report, Position(root / "anthology.yaml"), (), folders)
     if node is None:
         return None
     path = available_layouts(root)[name]
@@ -455,7 +456,8 @@ def _read_layout(root: Path, name: str, report: Report) -> Layout | None:
     if values is None or report.errors:
         return None
     top_values = {key: value for key, (value, _) in values.items() if key not in ("description", "base")}
-    return Layout(name=name, description=values["description"][0], source=path, **top_values, **settings)
+    return Layout(name=name, description=values["description"][0], source=path, folders=tuple(folders),
+                  **top_values, **settings)
 
 
 def _layout_value(attr: str, value: Any, position: Position, report: Report) -> Any:
@@ -476,7 +478,8 @@ def _layout_value(attr: str, value: Any, position: Position, report: Report) -> 
 
 
 def _layout_node(root: Path, name: str, report: Report, position: Position,
-                 seen: tuple[str, ...]) -> Node | None:
+                 seen: tuple[str, ...], chain: list[Path]) -> Node | None:
+    """The layout's merged YAML; ``chain`` collects its folder and those of its bases, nearest first."""
     layouts = available_layouts(root)
     if name not in layouts:
         report.error(position, f"unknown layout '{name}'{did_you_mean(name, layouts)}",
@@ -486,6 +489,7 @@ def _layout_node(root: Path, name: str, report: Report, position: Position,
         report.error(position, f"layout '{name}' is its own base ({' → '.join((*seen, name))})")
         return None
     path = layouts[name]
+    chain.append(path.parent)
     source = read_text(path, report, MAX_YAML_BYTES, "layout.yaml")
     node = parse_yaml(source.text, path, report) if source.text is not None else None
     if node is None or not isinstance(node.value, dict):
@@ -495,7 +499,7 @@ def _layout_node(root: Path, name: str, report: Report, position: Position,
     base = node.value.get("base")
     if base is None:
         return node
-    parent = _layout_node(root, str(base.value), report, base.position, (*seen, name))
+    parent = _layout_node(root, str(base.value), report, base.position, (*seen, name), chain)
     return _merge(parent, node) if parent else None
 
 

@@ -1,0 +1,352 @@
+"""Stage 7: the release folder: the book, a download page, and a kit for every contributor.
+
+``build_release`` writes a self-contained static site (no external assets) that
+any static host can serve:
+
+- ``<title>-<edition>.pdf``: the book, the only PDF at the root; its name carries
+  the edition so an old link never silently serves new content;
+- ``index.html`` and ``style.css``: the download page, from the layout's Jinja2
+  templates (``site/`` in the layout's folder or a base layout's);
+- ``cover.png``: page 1 rendered by PDFium;
+- ``c/<slug>.html``, ``.pdf``, ``.txt``, ``-card.png``, ``.jpg``: each
+  contributor's page, extract (cover plus their pages, keeping the printed
+  numbers), a ready-to-send note, a 1200×630 share card and their headshot;
+- ``contributors.csv``, ``manifest.json`` and ``SHA256SUMS``.
+
+Every file is written atomically, the book first and the pages that link to it
+last, so a server reading the folder during a rebuild never serves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+from pypdf import PdfReader, PdfWriter
+
+from . import __version__
+from .build import BuildResult, CheckedProject, build_book, slugify
+from .fonts import font_runs
+from .layout.images import prepare_headshot
+from .model import Book, Contribution, Layout, Paragraph, TocLine
+from .publish import write_atomically
+
+BUILTIN_SITE = Path(__file__).parent / "layouts" / "perspectives" / "site"
+CARD_SIZE = (1200, 630)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """An entry whose first page changed since the last release."""
+
+    name: str
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: page {self.before} → {self.after}"
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    folder: Path
+    pdf: Path
+    build: BuildResult
+    moves: tuple[Move, ...]
+
+
+def default_site(root: Path) -> Path:
+    return root / "dist" / "site"
+
+
+def build_release(root: Path, folder: Path | None = None, book_output: Path | None = None,
+                  **build_options: object) -> Release:
+    """Build the book (reusing cached entries) and write the release folder.
+
+    ``book_output`` is where the plain build writes its PDF (default ``dist/<title>.pdf``).
+    """
+    root = root.resolve()
+    folder = (folder or default_site(root)).resolve()
+    result = build_book(root, book_output, reuse=False, **build_options)  # type: ignore[arg-type]
+    assert result.book is not None and result.checked is not None
+    checked, book = result.checked, result.book
+    config = checked.project.book
+    previous = _read_manifest(folder)
+    pdf_name = f"{slugify(config.title) or 'anthology'}{'-' + slugify(config.edition) if config.edition else ''}.pdf"
+    files: dict[str, bytes] = {pdf_name: book.pdf}
+    cover_png, cover_size = _cover_image(book.pdf)
+    files["cover.png"] = cover_png
+    entries = _entry_rows(checked, book, pdf_name)
+    absolute = _absolute(config.site_url)
+    by_slug = {c.slug: c for c in checked.project.contributions}
+    for row in entries:
+        contribution = by_slug[row["slug"]]
+        files[f"c/{row['slug']}.pdf"] = extract(book, row["line"], config.title)
+        files[f"c/{row['slug']}.txt"] = _note(row, config.title, config.edition, absolute("")).encode()
+        files[f"c/{row['slug']}-card.png"] = share_card(contribution, row["label"], config.title,
+                                                        checked.project.layout)
+        if contribution.photo:
+            files[f"c/{row['slug']}.jpg"] = prepare_headshot(contribution.photo, 96)
+    sha = hashlib.sha256(book.pdf).hexdigest()
+    context = {
+        "book": {"title": config.title, "subtitle": config.subtitle, "editor": config.editor,
+                 "edition": config.edition, "date": config.date, "license": config.license,
+                 "language": config.language, "blurb": _first_paragraph(checked.texts.intro),
+                 "cover": "cover.png", "cover_size": cover_size,
+                 "pdf": {"name": pdf_name, "pages": book.page_count, "sha256": sha,
+                         "size": f"{len(book.pdf) / 1e6:.1f} MB"}},
+        "colors": _colors(checked.project.layout), "entries": entries,
+    }
+    templates = _templates(checked.project.layout)
+    for row in entries:
+        files[f"c/{row['slug']}.html"] = templates.get_template("contributor.html").render(
+            **context, entry=row, root="../", absolute=absolute("../")).encode()
+    files["style.css"] = templates.loader.get_source(templates, "style.css")[0].encode()  # type: ignore[union-attr]
+    files["contributors.csv"] = _csv(entries)
+    manifest = _manifest(config, book, pdf_name, sha, entries, root)
+    files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    files["index.html"] = templates.get_template("index.html").render(
+        **context, root="", absolute=absolute("")).encode()
+    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+                                  for name, data in sorted(files.items())).encode()
+    _write_folder(folder, files, last=("index.html", "manifest.json", "SHA256SUMS"))
+    return Release(folder, folder / pdf_name, result, moved_entries(previous, manifest))
+
+
+def release_is_current(root: Path, folder: Path) -> bool:
+    """True when ``folder`` holds a release made from the project's current files."""
+    from .build import inputs_digest
+
+    manifest = _read_manifest(folder)
+    return bool(manifest) and manifest["book"].get("input_hashes") == inputs_digest(root, {}) and (
+        folder / manifest["book"]["file"]).is_file()
+
+
+def moved_entries(previous: dict | None, manifest: dict) -> tuple[Move, ...]:
+    """Entries whose first printed page differs from the previous release's."""
+    if not previous:
+        return ()
+    before = {e["slug"]: e["first_page"] for e in previous.get("entries", [])}
+    return tuple(Move(e["name"], before[e["slug"]], e["first_page"]) for e in manifest["entries"]
+                 if e["slug"] in before and before[e["slug"]] != e["first_page"])
+
+
+def extract(book: Book, line: TocLine, title: str) -> bytes:
+    """The cover and one entry's pages, labelled with the numbers printed on them."""
+    reader = PdfReader(io.BytesIO(book.pdf))
+    end = line.page_index + 1
+    while end < len(book.page_kinds) and book.page_kinds[end] == "entry" and not _starts_entry(book, end):
+        end += 1
+    writer = PdfWriter()
+    writer.add_page(reader.pages[0])
+    for index in range(line.page_index, end):
+        writer.add_page(reader.pages[index])
+    writer.set_page_label(0, 0, prefix="Cover")
+    writer.set_page_label(1, end - line.page_index, style="/D", start=int(line.label))
+    writer.add_outline_item(title=f"{line.name}: {line.headline}", page_number=1)
+    writer.add_metadata({"/Title": f"{line.name}: {line.headline} — {title}", "/Author": line.name})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _starts_entry(book: Book, index: int) -> bool:
+    return any(line.page_index == index for line in book.toc)
+
+
+def share_card(contribution: Contribution, label: str, book_title: str, layout: Layout) -> bytes:
+    """A 1200×630 PNG for link previews: headshot, name, headline, book title and page."""
+    width, height = CARD_SIZE
+    card = Image.new("RGB", CARD_SIZE, layout.cover_color)
+    draw = ImageDraw.Draw(card)
+    accent, ink = layout.accent_color, layout.cover_text_color
+    draw.rectangle((0, height - 14, width, height), fill=accent)
+    left = 80
+    if contribution.photo:
+        size = 260
+        with Image.open(io.BytesIO(prepare_headshot(contribution.photo, size * 72 / 300))) as photo:
+            face = ImageOps.fit(photo.convert("RGB"), (size, size))
+        mask = Image.new("L", (size, size), 0)
+        ImageDraw.Draw(mask).ellipse((0, 0, size - 1, size - 1), fill=255)
+        card.paste(face, (left, (height - size) // 2 - 20), mask)
+        draw.ellipse((left - 3, (height - size) // 2 - 23, left + size + 2, (height + size) // 2 - 18),
+                     outline=accent, width=6)
+        left += size + 60
+    room = width - left - 70
+    y = 110
+    y = _draw_lines(draw, contribution.name, (left, y), "bold", layout.caption_font, layout, 54, room, ink, 2)
+    y = _draw_lines(draw, f"“{contribution.title}”", (left, y + 18), "italic", layout.heading_font, layout,
+                    44, room, ink, 3)
+    _draw_lines(draw, f"{book_title} · page {label}", (left, height - 110), "regular", layout.caption_font,
+                layout, 30, room, ink, 1)
+    buffer = io.BytesIO()
+    card.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def _draw_lines(draw: ImageDraw.ImageDraw, text: str, origin: tuple[int, int], style: str, family: str,
+                layout: Layout, size: int, room: int, fill: str, most: int) -> int:
+    """Wrap ``text`` into at most ``most`` lines of ``room`` pixels, each character in a face that has it."""
+    words, lines, line = text.split(), [], ""
+    measure = lambda s: sum(_font(f, size).getlength(run) for f, run in font_runs(s, f"{family}-{style}",  # noqa: E731
+                                                                                    layout.fallback_fonts))
+    for word in words:
+        candidate = f"{line} {word}".strip()
+        if measure(candidate) <= room or not line:
+            line = candidate
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], " ".join(lines[most - 1:])]
+        while measure(lines[-1] + "…") > room and " " in lines[-1]:
+            lines[-1] = lines[-1].rsplit(" ", 1)[0]
+        lines[-1] += "…"
+    x, y = origin
+    for text_line in lines:
+        cursor = x
+        for face, run in font_runs(text_line, f"{family}-{style}", layout.fallback_fonts):
+            draw.text((cursor, y), run, font=_font(face, size), fill=fill)
+            cursor += _font(face, size).getlength(run)
+        y += int(size * 1.22)
+    return y
+
+
+_FONTS: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+
+def _font(face: str, size: int) -> ImageFont.FreeTypeFont:
+    from reportlab.pdfbase import pdfmetrics
+
+    if (face, size) not in _FONTS:
+        _FONTS[face, size] = ImageFont.truetype(pdfmetrics.getFont(face).face.filename, size)
+    return _FONTS[face, size]
+
+
+def _entry_rows(checked: CheckedProject, book: Book, pdf_name: str) -> list[dict]:
+    by_slug = {e.contribution.slug: e for e in checked.entries}
+    rows = []
+    for line in book.toc:
+        entry = by_slug[line.slug]
+        c = entry.contribution
+        rows.append({
+            "slug": c.slug, "name": c.name, "title": c.title, "label": line.label, "part": line.part,
+            "affiliation": ", ".join(p for p in (c.role, c.organization) if p), "bio": c.bio, "website": c.website,
+            "photo": c.photo is not None, "initials": "".join(w[0] for w in c.name.split()[:2]).upper(),
+            "excerpt": _first_paragraph(entry.blocks), "line": line, "pages": 0,
+            "link": f"{pdf_name}#nameddest={c.slug}", "page_link": f"{pdf_name}#page={line.page_index + 1}",
+        })
+    for row, following in zip(rows, [*rows[1:], None], strict=True):
+        end = following["line"].page_index if following else len(book.page_kinds)
+        row["pages"] = sum(1 for kind in book.page_kinds[row["line"].page_index:end] if kind == "entry")
+    return rows
+
+
+def _first_paragraph(blocks: tuple) -> str:
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            return " ".join("".join(" " if s.line_break else s.text for s in block.spans).split())
+    return ""
+
+
+def _note(row: dict, title: str, edition: str, base: str) -> str:
+    edition_part = f" ({edition})" if edition else ""
+    relative = "" if base else "\nThe links are relative to the address where the book is published.\n"
+    return (f"Dear {row['name']},\n\n"
+            f"Your perspective “{row['title']}” appears on page {row['label']} of “{title}”{edition_part}.\n\n"
+            f"Read it in the book: {base}{row['link']}\n"
+            f"Your page, to share: {base}c/{row['slug']}.html\n"
+            f"Just your entry, as a PDF: {base}c/{row['slug']}.pdf\n{relative}")
+
+
+def _csv(entries: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["slug", "name", "title", "first_page", "pages", "link", "extract"])
+    for row in entries:
+        writer.writerow([row["slug"], _safe_cell(row["name"]), _safe_cell(row["title"]), row["label"],
+                         row["pages"], row["link"], f"c/{row['slug']}.pdf"])
+    return buffer.getvalue().encode()
+
+
+def _safe_cell(text: str) -> str:
+    """Spreadsheets run a cell starting with = + - @ as a formula; a leading apostrophe stops that."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _manifest(config, book: Book, pdf_name: str, sha: str, entries: list[dict], root: Path) -> dict:  # type: ignore[no-untyped-def]
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    built = time.gmtime(int(epoch)) if epoch and epoch.isdigit() else time.gmtime()
+    from .build import inputs_digest
+
+    return {
+        "book": {"title": config.title, "file": pdf_name, "sha256": sha, "pages": book.page_count,
+                 "edition": config.edition, "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", built),
+                 "tool_version": __version__, "input_hashes": inputs_digest(root, {})},
+        "entries": [{"slug": r["slug"], "name": r["name"], "title": r["title"], "first_page": r["label"],
+                     "pages": r["pages"], "extract": f"c/{r['slug']}.pdf", "link": r["link"]} for r in entries],
+    }
+
+
+def _read_manifest(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _cover_image(pdf: bytes) -> tuple[bytes, tuple[int, int]]:
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        page = document[0]
+        image = page.render(scale=600 / page.get_width()).to_pil().convert("RGB")
+    finally:
+        document.close()
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue(), image.size
+
+
+def _colors(layout: Layout) -> dict[str, str]:
+    return {"accent": layout.accent_color, "cover": layout.cover_color, "cover_text": layout.cover_text_color,
+            "text": layout.text_color, "muted": layout.muted_color}
+
+
+def _templates(layout: Layout) -> Environment:
+    folders = [str(folder / "site") for folder in layout.folders if (folder / "site").is_dir()]
+    loader = ChoiceLoader([FileSystemLoader(folders), FileSystemLoader(str(BUILTIN_SITE))])
+    return Environment(loader=loader, autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def _absolute(site_url: str):  # type: ignore[no-untyped-def]
+    """``absolute(prefix)(path)``: a full URL when the book's ``site_url`` is set, else relative to the page.
+
+    Link previews need full URLs for their images; without ``site_url`` the
+    pages still work, only the previews lack a picture on some services.
+    """
+    base = site_url if not site_url or site_url.endswith("/") else site_url + "/"
+    return lambda prefix: (lambda path: base + path) if base else (lambda path: prefix + path)
+
+
+def _write_folder(folder: Path, files: dict[str, bytes], last: tuple[str, ...]) -> None:
+    """Write every file atomically (those in ``last`` at the end), then remove what the release no longer has."""
+    for name in sorted(files, key=lambda n: n in last):
+        target = folder / name
+        if not (target.is_file() and target.read_bytes() == files[name]):
+            write_atomically(target, files[name])
+    keep = {folder / name for name in files}
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and path not in keep and not path.name.startswith("."):
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()

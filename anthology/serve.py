@@ -1,0 +1,147 @@
+"""Serve a release folder over HTTP the way PDF readers and browsers expect.
+
+A small WSGI application (Werkzeug) run by Waitress, a production server from
+PyPI. It serves files only from the release folder: paths are joined safely
+(``..`` and its encodings never leave it), hidden and non-regular files are
+not served, and a folder gives its ``index.html`` or a 404, never a listing.
+
+PDF viewers fetch by ranges, so responses carry ``Accept-Ranges: bytes`` and a
+single range gets a 206 (or a 416 past the end). A Range header that is not a
+well-formed single byte range is ignored and the whole file sent, as RFC 9110
+allows. ETags are the SHA-256 of the content, so ``If-None-Match`` gives a 304
+only for the same bytes and a stale ``If-Range`` gets the whole new file:
+together with files being replaced by rename, a download that spans a rebuild
+never mixes two editions (an open file keeps its bytes after the rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.http import parse_range_header
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import wrap_file
+
+mimetypes.add_type("text/csv", ".csv")
+
+
+class SiteApp:
+    """The WSGI application for one release folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._etags: dict[tuple[int, int, int], str] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        ranges = environ.get("HTTP_RANGE")
+        if ranges is not None:
+            parsed = parse_range_header(ranges)
+            if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+                environ = {key: value for key, value in environ.items() if key != "HTTP_RANGE"}
+        request = Request(environ)
+        return self._respond(request)(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            return _plain(405, "Only GET and HEAD are served here.", Allow="GET, HEAD")
+        relative = request.path.lstrip("/")
+        if any(part.startswith(".") for part in relative.split("/") if part):
+            return _plain(404, "Not found.")
+        joined = safe_join(str(self.folder), relative) if relative else str(self.folder)
+        if joined is None:
+            return _plain(404, "Not found.")
+        path = Path(joined)
+        if path.is_dir():
+            if relative and not relative.endswith("/"):
+                return Response(status=301, headers={"Location": f"/{relative}/"})
+            path = path / "index.html"
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - handed to the response, which closes it
+        except (OSError, ValueError):  # ValueError: a NUL in the path
+            return _plain(404, "Not found.")
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            handle.close()
+            return _plain(404, "Not found.")
+        response = Response(wrap_file(request.environ, handle), direct_passthrough=True,
+                            mimetype=mimetypes.guess_type(path.name)[0] or "text/plain")
+        response.content_length = info.st_size
+        response.set_etag(self._etag(handle, info))
+        response.last_modified = info.st_mtime
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-cache"
+        if path.suffix == ".pdf":
+            disposition = "attachment" if "download" in request.args else "inline"
+            response.headers["Content-Disposition"] = f'{disposition}; filename="{path.name}"'
+        try:
+            return response.make_conditional(request, accept_ranges=True, complete_length=info.st_size)
+        except RequestedRangeNotSatisfiable as unsatisfiable:  # a range past the end: 416, bytes */size
+            handle.close()
+            answer = unsatisfiable.get_response(request.environ)
+            answer.headers["X-Content-Type-Options"] = "nosniff"
+            return answer
+
+    def _etag(self, handle, info: os.stat_result) -> str:  # type: ignore[no-untyped-def]
+        """SHA-256 of the file's bytes, computed once per version of the file."""
+        key = (info.st_ino, info.st_size, info.st_mtime_ns)
+        with self._lock:
+            if key in self._etags:
+                return self._etags[key]
+        digest = hashlib.sha256()
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+        handle.seek(0)
+        with self._lock:
+            self._etags[key] = digest.hexdigest()
+        return self._etags[key]
+
+
+def _plain(status: int, text: str, **headers: str) -> Response:
+    response = Response(text + "\n", status=status, mimetype="text/plain", headers=headers)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def watch(root: Path, rebuild: Callable[[], None], digest: Callable[[], str], interval: float = 1.0,
+          stop: threading.Event | None = None) -> threading.Thread:
+    """Rebuild whenever the project's inputs change (by content), in a background thread."""
+    stop = stop or threading.Event()
+
+    def loop() -> None:
+        last = digest()
+        while not stop.wait(interval):
+            current = digest()
+            if current != last:
+                try:
+                    rebuild()
+                except Exception as error:  # a broken edit must not stop the server; say so and go on
+                    print(f"rebuild failed: {error}", flush=True)
+                last = current
+
+    thread = threading.Thread(target=loop, name="anthology-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def serve_forever(folder: Path, host: str, port: int) -> None:
+    """Serve ``folder`` with Waitress until interrupted."""
+    from waitress import create_server
+
+    server = create_server(SiteApp(folder), host=host, port=port, threads=8, ident="anthology")
+    print(f"Serving {folder} at http://{host}:{server.effective_port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        time.sleep(0)
+    finally:
+        server.close()

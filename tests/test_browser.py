@@ -1,0 +1,117 @@
+"""A reader's visit in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+The browser comes from the system (``/usr/bin/chromium``, installed by ``.ci/run``).
+Without it these tests are skipped, unless ``ANTHOLOGY_REQUIRE_BROWSER`` is set
+(CI sets it), in which case they fail. Screenshots at phone and desktop widths
+are written to ``ANTHOLOGY_SCREENSHOTS`` (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from waitress import create_server
+
+from anthology.release import build_release
+from anthology.serve import SiteApp
+
+from .conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(CHROMIUM is None and not os.environ.get("ANTHOLOGY_REQUIRE_BROWSER"),
+                       reason="no system Chromium (install the chromium package)"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("browser")
+    release = build_release(REPO, work / "site", book_output=work / "book.pdf")
+    server = create_server(SiteApp(release.folder), host="127.0.0.1", port=0, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield release, f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("ANTHOLOGY_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_landing_page_shows_the_cover_and_every_contributor(site, browser, shots):
+    release, base = site
+    for name, viewport in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 900})):
+        page = browser.new_page(viewport=viewport)
+        page.goto(base + "/")
+        assert page.title() == "Lead or Manage?"
+        cover = page.locator("header img")
+        assert cover.get_attribute("alt") == "Cover of Lead or Manage?"
+        assert page.evaluate("document.querySelector('header img').naturalWidth") > 100  # the image loaded
+        assert page.locator("li.entry").count() == 14
+        assert [h.inner_text() for h in page.locator("h1, h2").all()][:2] == ["Lead or Manage?", "14 contributors"]
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"the page scrolls sideways at {name} width"
+        page.screenshot(path=str(shots / f"landing-{name}.png"), full_page=True)
+        page.close()
+
+
+def test_deep_links_name_a_destination_that_exists_in_the_book(site, browser):
+    release, base = site
+    page = browser.new_page()
+    page.goto(base + "/")
+    links = page.locator("a.page").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    destinations = PdfReader(str(release.pdf)).named_destinations
+    assert len(links) == 14
+    for link in links:
+        name, _, slug = link.partition("#nameddest=")
+        assert name == release.pdf.name and slug in destinations
+    page.locator("a.who").first.click()
+    page.wait_for_load_state()
+    assert page.url.startswith(base + "/c/") and page.locator("h1").inner_text()
+    assert page.locator('meta[property="og:image"]').get_attribute("content").endswith("-card.png")
+    page.close()
+
+
+def test_download_button_delivers_the_published_bytes(site, browser):
+    release, base = site
+    page = browser.new_page(accept_downloads=True)
+    page.goto(base + "/")
+    with page.expect_download() as pending:
+        page.get_by_role("link", name="Download the PDF").click()
+    download = pending.value
+    saved = Path(download.path())
+    sums = dict(reversed(line.split("  ")) for line in (release.folder / "SHA256SUMS").read_text().splitlines())
+    assert download.suggested_filename == release.pdf.name
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == sums[release.pdf.name]
+    page.close()
+
+
+def test_a_contributor_page_on_a_phone(site, browser, shots):
+    release, base = site
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(base + "/c/nguyen-thi-thao.html")
+    assert page.locator("h1").inner_text() == "Rosters Are a Moral Document"
+    assert page.evaluate("document.querySelector('img.portrait').naturalWidth") > 50
+    assert page.get_by_role("link", name="Read it on page").get_attribute("href").endswith("#nameddest=nguyen-thi-thao")
+    page.screenshot(path=str(shots / "contributor-phone.png"), full_page=True)
+    page.close()

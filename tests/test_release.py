@@ -1,0 +1,91 @@
+"""The release folder: the site, every contributor's kit, the manifest, checksums."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from anthology.release import build_release
+
+from .conftest import REPO, entry, words
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    work = tmp_path_factory.mktemp("release")
+    return build_release(REPO, work / "site", book_output=work / "book.pdf")
+
+
+def test_the_book_is_the_only_pdf_at_the_root_and_named_for_its_edition(release):
+    assert [p.name for p in release.folder.glob("*.pdf")] == ["lead-or-manage-first-edition.pdf"]
+    sums = dict(reversed(line.split("  ")) for line in (release.folder / "SHA256SUMS").read_text().splitlines())
+    for name, digest in sums.items():
+        assert hashlib.sha256((release.folder / name).read_bytes()).hexdigest() == digest, name
+    assert {"index.html", "style.css", "cover.png", "manifest.json", "contributors.csv"} <= set(sums)
+
+
+def test_manifest_entries_match_the_books_own_labels_and_extracts(release):
+    manifest = json.loads((release.folder / "manifest.json").read_text())
+    book = PdfReader(str(release.pdf))
+    labels = list(book.page_labels)
+    assert manifest["book"]["sha256"] == hashlib.sha256(release.pdf.read_bytes()).hexdigest()
+    assert manifest["book"]["pages"] == len(book.pages)
+    assert len(manifest["entries"]) == 14
+    destinations = {name: book.get_destination_page_number(dest) for name, dest in book.named_destinations.items()}
+    for item in manifest["entries"]:
+        first = destinations[item["slug"]]
+        assert labels[first] == item["first_page"]
+        assert item["link"] == f"{release.pdf.name}#nameddest={item['slug']}"
+        extract = PdfReader(str(release.folder / item["extract"]))
+        assert len(extract.pages) == 1 + item["pages"]
+        assert list(extract.page_labels) == ["Cover"] + [str(int(item["first_page"]) + i) for i in range(item["pages"])]
+        assert item["name"].split()[0] in extract.pages[1].extract_text()
+    rows = list(csv.DictReader(io.StringIO((release.folder / "contributors.csv").read_text())))
+    assert [(r["slug"], r["first_page"]) for r in rows] == [(e["slug"], e["first_page"]) for e in manifest["entries"]]
+
+
+def test_contributor_pages_cards_and_notes(release):
+    manifest = json.loads((release.folder / "manifest.json").read_text())
+    for item in manifest["entries"]:
+        page = (release.folder / "c" / f"{item['slug']}.html").read_text()
+        assert f"Read it on page {item['first_page']}" in page
+        assert f'href="../{item["link"]}"' in page
+        assert re.search(rf'<meta property="og:image" content="[^"]*c/{item["slug"]}-card.png">', page)
+        with Image.open(release.folder / "c" / f"{item['slug']}-card.png") as card:
+            assert card.size == (1200, 630)
+        note = (release.folder / "c" / f"{item['slug']}.txt").read_text()
+        assert f"appears on page {item['first_page']} of “Lead or Manage?”" in note
+    index = (release.folder / "index.html").read_text()
+    assert '<html lang="en">' in index and 'alt="Cover of Lead or Manage?"' in index
+    assert index.count('class="entry"') == 14
+
+
+def test_contributor_text_is_escaped_in_the_site(make_project, tmp_path):
+    root = make_project(entry("Eve <script>alert(1)</script>", "Title \"><img src=x onerror=alert(1)>",
+                              "Body <b>text</b>.\n", bio="=HYPERLINK(\"http://x\")"))
+    release = build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
+    pages = [(release.folder / "index.html").read_text(),
+             *(p.read_text() for p in (release.folder / "c").glob("*.html"))]
+    for page in pages:
+        assert "<script>alert(1)" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Body <b>text</b>" in (release.folder / "c" / "eve-script-alert-1-script.html").read_text().replace(
+        "&lt;", "<").replace("&gt;", ">")
+    assert words("Eve") == ["Eve"]
+
+
+def test_a_second_release_reports_who_moved(make_project, tmp_path):
+    files = {**entry("Ann Able", "One", "Short.\n", order=1), **entry("Bo Brand", "Two", "Short.\n", order=2)}
+    root = make_project(files)
+    build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
+    long = "\n\n".join(["A paragraph long enough to need more room on the page than before."] * 40)
+    (root / "contributions/ann-able.md").write_text(long)
+    second = build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
+    assert [str(m) for m in second.moves] == ["Bo Brand: page 2 → 3"]

@@ -1,0 +1,110 @@
+"""The server, spoken to over real sockets: ranges, ETags, HEAD, traversal, downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import threading
+
+import pytest
+from waitress import create_server
+
+from anthology.release import build_release
+from anthology.serve import SiteApp
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("serve")
+    release = build_release(REPO, work / "site", book_output=work / "book.pdf")
+    server = create_server(SiteApp(release.folder), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield release, server.effective_port
+    server.close()
+
+
+def get(port: int, path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(method, path, headers=headers)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def test_pages_are_served_with_their_types_and_safety_headers(site):
+    release, port = site
+    status, headers, body = get(port, "/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["x-content-type-options"] == "nosniff" and headers["accept-ranges"] == "bytes"
+    assert body == (release.folder / "index.html").read_bytes()
+    assert int(headers["content-length"]) == len(body)
+    assert headers["etag"] == f'"{hashlib.sha256(body).hexdigest()}"'
+    assert get(port, "/cover.png")[1]["content-type"] == "image/png"
+    assert get(port, "/c/zoe-lindqvist.html")[0] == 200
+
+
+@pytest.mark.parametrize("ranges, status, start, end", [
+    ("bytes=0-99", 206, 0, 100), ("bytes=-100", 206, -100, None), ("bytes=100-", 206, 100, None),
+    ("bytes=5-1", 200, 0, None), ("bytes=abc", 200, 0, None), ("items=0-1", 200, 0, None),
+    (",".join(["bytes=0-0"] + [f"{i}-{i}" for i in range(2, 4000, 2)]), 200, 0, None),
+])
+def test_byte_ranges(site, ranges, status, start, end):
+    release, port = site
+    data = release.pdf.read_bytes()
+    got, headers, body = get(port, f"/{release.pdf.name}", Range=ranges)
+    assert got == status, headers
+    assert body == data[start:end]
+    if status == 206:
+        first = start if start >= 0 else len(data) + start
+        assert headers["content-range"] == f"bytes {first}-{first + len(body) - 1}/{len(data)}"
+
+
+def test_a_range_past_the_end_is_unsatisfiable(site):
+    release, port = site
+    size = release.pdf.stat().st_size
+    status, headers, _ = get(port, f"/{release.pdf.name}", Range=f"bytes={size + 10}-")
+    assert status == 416 and headers["content-range"] == f"bytes */{size}"
+
+
+def test_etags_give_304_and_if_range_guards_against_a_new_edition(site):
+    release, port = site
+    _, headers, data = get(port, f"/{release.pdf.name}")
+    etag = headers["etag"]
+    assert get(port, f"/{release.pdf.name}", **{"If-None-Match": etag})[0] == 304
+    assert get(port, f"/{release.pdf.name}", **{"If-None-Match": "W/" + etag})[0] == 304
+    assert get(port, f"/{release.pdf.name}", **{"If-None-Match": '"other"'})[0] == 200
+    assert get(port, f"/{release.pdf.name}", Range="bytes=10-19", **{"If-Range": etag})[0] == 206
+    stale, _, body = get(port, f"/{release.pdf.name}", Range="bytes=10-19", **{"If-Range": '"an-old-build"'})
+    assert stale == 200 and body == data  # the whole new file, never a mix of two builds
+
+
+def test_head_has_the_headers_of_get_and_no_body(site):
+    release, port = site
+    status, headers, body = get(port, f"/{release.pdf.name}", method="HEAD")
+    assert status == 200 and body == b"" and int(headers["content-length"]) == release.pdf.stat().st_size
+    assert headers["content-disposition"] == f'inline; filename="{release.pdf.name}"'
+    download = get(port, f"/{release.pdf.name}?download=1", method="HEAD")[1]
+    assert download["content-disposition"] == f'attachment; filename="{release.pdf.name}"'
+
+
+@pytest.mark.parametrize("path", [
+    "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd", "/c/..%2f..%2f..%2fetc%2fpasswd",
+    "/%252e%252e/etc/passwd", "/c/", "/.anthology-cache/", "/nowhere.pdf", "//etc/passwd", "/c/%00.html",
+])
+def test_nothing_outside_the_site_and_no_listings(site, path):
+    _, port = site
+    status, _, body = get(port, path)
+    assert status in (301, 400, 404), (path, status)
+    assert b"root:" not in body
+
+
+def test_only_get_and_head(site):
+    _, port = site
+    status, headers, _ = get(port, "/", method="POST")
+    assert status == 405 and headers["allow"] == "GET, HEAD"
