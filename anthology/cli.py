@@ -129,7 +129,7 @@ def _dist(root: Path, folder: Path | None) -> int:
 
 def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
     from .build import inputs_digest
-    from .release import build_release, default_site, release_is_current
+    from .release import default_site, release_is_current
     from .serve import serve_forever, watch
 
     folder = default_site(root.resolve())
@@ -162,6 +162,10 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
         count = len(rejected.diagnostics)
         print(f"skipped {_shown(rejected.source)} ({count} error{'s' * (count != 1)})", file=sys.stderr)
     book = result.book
+    from .release import moves_since_release
+
+    for move in moves_since_release(root.resolve(), book):
+        print(f"moved since the last release: {move}", file=sys.stderr)
     skipped = f", skipped {len(result.skipped)}" if result.skipped else ""
     print(f"Built {book.entry_count} entries{skipped}, {book.page_count} pages in {result.seconds:.1f} s")
     print(result.output)

@@ -131,6 +131,12 @@ def release_is_current(root: Path, folder: Path) -> bool:
         folder / manifest["book"]["file"]).is_file()
 
 
+def moves_since_release(root: Path, book: Book) -> tuple[Move, ...]:
+    """Entries of a freshly built book whose first page differs from the published release's."""
+    current = {"entries": [{"slug": line.slug, "name": line.name, "first_page": line.label} for line in book.toc]}
+    return moved_entries(_read_manifest(default_site(root)), current)
+
+
 def moved_entries(previous: dict | None, manifest: dict) -> tuple[Move, ...]:
     """Entries whose first printed page differs from the previous release's."""
     if not previous:

@@ -59,7 +59,7 @@ def shots(tmp_path) -> Path:
 
 
 def test_landing_page_shows_the_cover_and_every_contributor(site, browser, shots):
-    release, base = site
+    _, base = site
     for name, viewport in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 900})):
         page = browser.new_page(viewport=viewport)
         page.goto(base + "/")
@@ -107,7 +107,7 @@ def test_download_button_delivers_the_published_bytes(site, browser):
 
 
 def test_a_contributor_page_on_a_phone(site, browser, shots):
-    release, base = site
+    _, base = site
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(base + "/c/nguyen-thi-thao.html")
     assert page.locator("h1").inner_text() == "Rosters Are a Moral Document"

@@ -108,3 +108,27 @@ def test_only_get_and_head(site):
     _, port = site
     status, headers, _ = get(port, "/", method="POST")
     assert status == 405 and headers["allow"] == "GET, HEAD"
+
+
+def test_watch_rebuilds_when_the_inputs_change_and_survives_a_failed_rebuild(tmp_path):
+    import time
+
+    from anthology.serve import watch
+
+    state = {"digest": "a", "rebuilds": 0}
+
+    def rebuild() -> None:
+        state["rebuilds"] += 1
+        if state["rebuilds"] == 1:
+            raise RuntimeError("a contribution with errors")
+
+    stop = threading.Event()
+    watch(tmp_path, rebuild, lambda: state["digest"], interval=0.02, stop=stop)
+    time.sleep(0.1)
+    assert state["rebuilds"] == 0  # nothing changed
+    state["digest"] = "b"
+    time.sleep(0.1)
+    state["digest"] = "c"
+    time.sleep(0.1)
+    stop.set()
+    assert state["rebuilds"] == 2  # the first rebuild failed, the watcher went on
