@@ -153,7 +153,7 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
         if key in start_of:
             writer.add_annotation(page_index, Link(rect=rect, target_page_index=start_of[key]))
     _share_fonts(overlay, writer, shared_fonts)
-    _stamp(writer, overlay, [bool(f.folio or f.running_head) for f in furniture])
+    _stamp(writer, overlay, [bool(f.folio or f.running_head or f.proof) for f in furniture])
 
     toc = _outline(writer, book, body, entries, start_of, label_of)
     labels = (PageRange(0, 0, "", "Cover"), PageRange(1, front_count - 1, "/r"),
@@ -237,13 +237,14 @@ def index_name(name: str, sort_as: str, *, inverted: bool = False) -> str:
     return f"{family}, {' '.join(given)}" if inverted else " ".join([family, *given])
 
 
-_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+# Letters that Unicode does not decompose into a base letter and an accent.
+LATIN_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
                        "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "Þ": "Th"})
 
 
 def collation_key(text: str) -> tuple[str, str]:
     """Sort key that files 'Ł' with 'L' and 'Ö' with 'O', then breaks ties by the accents."""
-    base = "".join(c for c in unicodedata.normalize("NFKD", text.translate(_FOLD)) if not unicodedata.combining(c))
+    base = "".join(c for c in unicodedata.normalize("NFKD", text.translate(LATIN_FOLD)) if not unicodedata.combining(c))
     return base.casefold(), text.casefold()
 
 
@@ -281,7 +282,8 @@ def _piece_furniture(book: BookConfig, layout: Layout, piece: Piece, start: int,
                 head = f"{c.name} · {c.title}"
             elif layout.running_head == "book-and-name":
                 head = c.name if recto else book.title
-        pages.append(PageFurniture(folio, head, recto=recto))
+        proof = piece.kind == "entry" and by_slug[piece.key].contribution.status != "approved"
+        pages.append(PageFurniture(folio, head, recto=recto, proof=proof))
     return pages
 
 
@@ -333,6 +335,20 @@ def _add_print_marks(writer: PdfWriter, layout: Layout) -> None:
         page.bleedbox = RectangleObject([slug - layout.bleed, slug - layout.bleed,
                                          slug + width + layout.bleed, slug + height + layout.bleed])
         page.merge_page(marks)
+
+
+def standalone(piece: Piece) -> bytes:
+    """A piece's pages as a PDF of its own, fonts embedded: a contributor's proof."""
+    writer = PdfWriter()
+    shared: dict[str, IndirectObject] = {}
+    _share_fonts(PdfReader(io.BytesIO(font_carrier(piece.fonts))), writer, shared)
+    reader = PdfReader(io.BytesIO(piece.pdf))
+    _share_fonts(reader, writer, shared)
+    for page in reader.pages:
+        writer.add_page(page)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def _stamp(writer: PdfWriter, overlay: PdfReader, wanted: list[bool]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .assemble import BookTexts, assemble
+from .assemble import LATIN_FOLD, BookTexts, assemble
 from .cache import CACHE_FOLDER, EntryCache, entry_key, program_fingerprint
 from .diagnostics import Report
 from .errors import ProjectError
@@ -159,7 +159,7 @@ def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report
 
 def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = False, fit: bool = False,
                for_print: bool = False, layout: str | None = None, cache: bool = True, jobs: int | None = None,
-               progress: bool = False, reuse: bool = True) -> BuildResult:
+               progress: bool = False, reuse: bool = True, final: bool = False) -> BuildResult:
     """Check, lay out, assemble and write the book; raises ProjectError on input errors.
 
     With ``skip_invalid`` a contribution with errors is left out (and listed in
@@ -169,18 +169,25 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     With ``cache`` (the default) laid-out entries are kept in
     ``.anthology-cache/``, and a build whose inputs, options and program are
     byte for byte those of the last one, whose PDF is still in place, is
-    skipped (``BuildResult.unchanged``) unless ``reuse`` is off.
+    skipped (``BuildResult.unchanged``) unless ``reuse`` is off. ``final`` refuses
+    while any entry is not approved; other builds mark such entries' pages PROOF.
     """
     started = time.perf_counter()
     root = root.resolve()
     folder = root / CACHE_FOLDER if cache else None
     options = {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
-               "output": str(output.resolve()) if output else None}
+               "output": str(output.resolve()) if output else None, "final": final}
     digest = inputs_digest(root, options) if folder else ""
     previous = _last_build(folder, digest) if reuse else None
     if previous is not None:
         return BuildResult(None, previous, time.perf_counter() - started, Report(), unchanged=True)
     checked, report = check_project(root, skip_invalid, layout)
+    if final and checked is not None:
+        for entry in checked.entries:
+            c = entry.contribution
+            if c.status != "approved":
+                report.error(c.positions.get("status", Position(c.source)), f"'{c.slug}' is {c.status}, not approved",
+                             "approve it (anthology accept, or status: approved) before the final build")
     if checked is None or report.errors:
         raise ProjectError(report)
     book_config = checked.project.book
@@ -246,5 +253,6 @@ def default_output(root: Path, title: str) -> Path:
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    """'Łukasz Wróbel' → 'lukasz-wrobel': ASCII letters and digits joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(LATIN_FOLD)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

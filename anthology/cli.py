@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="lay out every entry afresh and do not use or fill .anthology-cache/")
     build.add_argument("-j", "--jobs", type=int, help="worker processes for laying out entries (default: one per core)")
     build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--final", action="store_true",
+                       help="the release build: refuse while any entry is not approved (no PROOF marks)")
     check = commands.add_parser("check", help="report every problem in the project, build nothing")
     check.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
     check.add_argument("--layout", dest="lay_out", action="store_true",
@@ -58,12 +60,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--watch", action="store_true", help="rebuild when the project's files change")
+    new = commands.add_parser("new", help="write a filled-in template entry for a contributor")
+    new.add_argument("name", help='the contributor\'s name, e.g. "Zoë Lindqvist"')
+    new.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    invite = commands.add_parser("invite", help="invite a contributor to the submission form; prints their link")
+    invite.add_argument("name")
+    invite.add_argument("--email", default="")
+    invite.add_argument("--project", dest="project", default=".", type=Path)
+    invite.add_argument("--base-url", default="http://127.0.0.1:8000/", help="where serve is reachable")
+    submit = commands.add_parser("submit", help="put entries received as files (.yaml+.md, .md, .zip) in the inbox")
+    submit.add_argument("files", nargs="+", type=Path)
+    submit.add_argument("--project", dest="project", default=".", type=Path)
+    review = commands.add_parser("review", help="list the submissions waiting in the inbox")
+    review.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    accept = commands.add_parser("accept", help="move a submission from the inbox into the book, approved")
+    accept.add_argument("slug")
+    accept.add_argument("--project", dest="project", default=".", type=Path)
+    reject = commands.add_parser("reject", help="take a submission out of the inbox, with a reason")
+    reject.add_argument("slug")
+    reject.add_argument("--reason", required=True)
+    reject.add_argument("--project", dest="project", default=".", type=Path)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("build", "check", "layouts", "dist", "serve", "-h", "--help", "--version"):
+    if not args or args[0] not in ("build", "check", "layouts", "dist", "serve", "new", "invite", "submit", "review",
+                                   "accept", "reject", "-h", "--help", "--version"):
         args.insert(0, "build")
     options = _parser().parse_args(args)
     root: Path = options.project
@@ -78,9 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dist(root, options.output)
     if options.command == "serve":
         return _serve(root, options.host, options.port, options.watch)
+    if options.command in ("new", "invite", "submit", "review", "accept", "reject"):
+        from .desk import run
+
+        return run(options)
     return _build(root, options.output, skip_invalid=options.skip_invalid, fit=options.fit,
                   for_print=options.for_print, layout=options.layout, cache=options.cache, jobs=options.jobs,
-                  progress=not options.quiet)
+                  progress=not options.quiet, final=options.final)
 
 
 def _print_report(report: Report) -> None:
@@ -137,7 +164,9 @@ def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
         return 1
     if watch_files:
         watch(root, lambda: _dist(root, folder), lambda: inputs_digest(root.resolve(), {}))
-    serve_forever(folder, host, port)
+    from .intake import IntakeApp
+
+    serve_forever(IntakeApp(root, folder), folder, host, port)
     return 0
 
 

@@ -57,6 +57,8 @@ class Contribution:
     pullquote: str = ""
     sort_as: str = ""
     """The index's sort key when the family-name-first guess is wrong."""
+    status: str = "approved"
+    """``draft``, ``proofed`` or ``approved``; hand-made entries without one count as approved."""
     order: int | None = None
     source: Path = Path()
     """The file that holds the metadata (``.yaml`` or front-matter ``.md``)."""
@@ -93,6 +95,14 @@ class Part:
 
 
 @dataclass(frozen=True, slots=True)
+class Submissions:
+    """The submission form's settings (``submissions:`` in anthology.yaml)."""
+
+    open: bool = False
+    per_hour: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class BookConfig:
     """The book as described by ``anthology.yaml``."""
 
@@ -118,6 +128,7 @@ class BookConfig:
     about_editor_position: Position | None = None
     parts: tuple[Part, ...] = ()
     """Parts (``sections:``) grouping the entries; empty when the book has none."""
+    submissions: Submissions = Submissions()
 
 
 @dataclass(frozen=True, slots=True)

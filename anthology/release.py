@@ -104,9 +104,9 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
                  "cover": "cover.png", "cover_size": cover_size,
                  "pdf": {"name": pdf_name, "pages": book.page_count, "sha256": sha,
                          "size": f"{len(book.pdf) / 1e6:.1f} MB"}},
-        "colors": _colors(checked.project.layout), "entries": entries,
+        "colors": site_colors(checked.project.layout), "entries": entries,
     }
-    templates = _templates(checked.project.layout)
+    templates = site_templates(checked.project.layout)
     for row in entries:
         files[f"c/{row['slug']}.html"] = templates.get_template("contributor.html").render(
             **context, entry=row, root="../", absolute=absolute("../")).encode()
@@ -323,12 +323,12 @@ def _cover_image(pdf: bytes) -> tuple[bytes, tuple[int, int]]:
     return buffer.getvalue(), image.size
 
 
-def _colors(layout: Layout) -> dict[str, str]:
+def site_colors(layout: Layout) -> dict[str, str]:
     return {"accent": layout.accent_color, "cover": layout.cover_color, "cover_text": layout.cover_text_color,
             "text": layout.text_color, "muted": layout.muted_color}
 
 
-def _templates(layout: Layout) -> Environment:
+def site_templates(layout: Layout) -> Environment:
     folders = [str(folder / "site") for folder in layout.folders if (folder / "site").is_dir()]
     loader = ChoiceLoader([FileSystemLoader(folders), FileSystemLoader(str(BUILTIN_SITE))])
     return Environment(loader=loader, autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)

@@ -170,6 +170,36 @@ def focus(node: Node) -> tuple[float, float]:
     return x, y
 
 
+def choice(*options: str) -> Callable[[Node], str]:
+    """A kind accepting one of ``options``."""
+
+    def check(node: Node) -> str:
+        value = line(node)
+        if value not in options:
+            close = [o for o in options if o.startswith(value[:3])] if value else []
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise FieldProblem(f"must be one of {', '.join(options)}", f"{hint}write one of them exactly")
+        return value
+
+    return check
+
+
+def whole_number(low: int, high: int) -> Callable[[Node], int]:
+    def check(node: Node) -> int:
+        value = integer(node)
+        if not low <= value <= high:
+            raise FieldProblem(f"must be between {low} and {high}")
+        return value
+
+    return check
+
+
+def names(node: Node) -> tuple[str, ...]:
+    """A list of names, or one name."""
+    items = node.value if isinstance(node.value, list) else [node]
+    return tuple(line(item) for item in items)
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     name: str
@@ -221,8 +251,14 @@ SECTION_FIELDS: tuple[Field, ...] = (
 BOOK_PARTS = Section("sections", SECTION_FIELDS,
                      "Optional parts: a list of {title, intro, entries}; each part gets a divider page.")
 
+SUBMISSION_FIELDS: tuple[Field, ...] = (
+    Field("open", boolean, "Accept entries through serve's /submit form (invited contributors only)."),
+    Field("per_hour", whole_number(1, 1000), "Submissions one invitation may make per hour (default 10)."),
+)
+
 BOOK_SECTIONS: tuple[Section, ...] = (
     Section("limits", LIMIT_FIELDS, "Per-contribution size caps, checked before parsing or decoding."),
+    Section("submissions", SUBMISSION_FIELDS, "The submission form of `serve`."),
 )
 
 CONTRIBUTION_FIELDS: tuple[Field, ...] = (
@@ -237,37 +273,9 @@ CONTRIBUTION_FIELDS: tuple[Field, ...] = (
     Field("website", http_url, "An http:// or https:// address."),
     Field("order", integer, "Position in the book (whole number); entries without one follow, by name."),
     Field("sort_as", line, "How the name sorts in the index, e.g. 'Nguyen Thi Thao' (default: family name first)."),
+    Field("status", choice("draft", "proofed", "approved"),
+          "draft, proofed (the contributor has seen the proof) or approved (default approved)."),
 )
-
-
-def choice(*options: str) -> Callable[[Node], str]:
-    """A kind accepting one of ``options``."""
-
-    def check(node: Node) -> str:
-        value = line(node)
-        if value not in options:
-            close = [o for o in options if o.startswith(value[:3])] if value else []
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise FieldProblem(f"must be one of {', '.join(options)}", f"{hint}write one of them exactly")
-        return value
-
-    return check
-
-
-def whole_number(low: int, high: int) -> Callable[[Node], int]:
-    def check(node: Node) -> int:
-        value = integer(node)
-        if not low <= value <= high:
-            raise FieldProblem(f"must be between {low} and {high}")
-        return value
-
-    return check
-
-
-def names(node: Node) -> tuple[str, ...]:
-    """A list of names, or one name."""
-    items = node.value if isinstance(node.value, list) else [node]
-    return tuple(line(item) for item in items)
 
 
 LAYOUT_SECTIONS: tuple[Section, ...] = (
@@ -346,3 +354,24 @@ LAYOUT_FIELDS: tuple[Field, ...] = (
     Field("justify", boolean, "Justify body text (true) or set it ragged right (false)."),
     Field("hyphenate", boolean, "Hyphenate in the book's language (default true)."),
 )
+
+
+def contribution_json_schema() -> dict[str, Any]:
+    """A JSON Schema for contribution YAML, made from :data:`CONTRIBUTION_FIELDS` (never kept by hand).
+
+    Editors such as VS Code (with the YAML extension) use it to complete field
+    names and flag mistakes while a contributor types.
+    """
+    kinds: dict[Callable[[Node], Any], dict[str, Any]] = {
+        integer: {"type": "integer"}, http_url: {"type": "string", "pattern": "^https?://[^\\s\"'<>]+$"},
+        focus: {"type": "string", "pattern": "^\\s*[01](\\.\\d+)?[\\s,]+[01](\\.\\d+)?\\s*$"},
+    }
+    properties = {}
+    for field in CONTRIBUTION_FIELDS:
+        spec = dict(kinds.get(field.kind, {"type": "string"}))
+        if field.name == "status":
+            spec["enum"] = ["draft", "proofed", "approved"]
+        properties[field.name] = {"description": field.doc, **spec}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Anthology contribution",
+            "type": "object", "properties": properties, "additionalProperties": False,
+            "required": [f.name for f in CONTRIBUTION_FIELDS if f.required]}

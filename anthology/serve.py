@@ -133,11 +133,11 @@ def watch(root: Path, rebuild: Callable[[], None], digest: Callable[[], str], in
     return thread
 
 
-def serve_forever(folder: Path, host: str, port: int) -> None:
-    """Serve ``folder`` with Waitress until interrupted."""
+def serve_forever(app: Callable, folder: Path, host: str, port: int) -> None:
+    """Serve the WSGI ``app`` (the release ``folder`` and the form) with Waitress until interrupted."""
     from waitress import create_server
 
-    server = create_server(SiteApp(folder), host=host, port=port, threads=8, ident="anthology")
+    server = create_server(app, host=host, port=port, threads=8, ident="anthology")
     print(f"Serving {folder} at http://{host}:{server.effective_port}/ (Ctrl-C to stop)", flush=True)
     try:
         server.run()

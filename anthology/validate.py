@@ -27,7 +27,7 @@ from . import schema
 from .diagnostics import Diagnostic, Report, did_you_mean
 from .fonts import FAMILIES, family_label, missing_glyphs
 from .load import MAX_YAML_BYTES, Node, parse_yaml, read_bytes, read_text, split_front_matter
-from .model import BookConfig, Contribution, Layout, Limits, Part, Photo, Position
+from .model import BookConfig, Contribution, Layout, Limits, Part, Photo, Position, Submissions
 from .photos import PhotoProblem, check_photo
 
 BUILTIN_LAYOUTS = Path(__file__).parent / "layouts"
@@ -81,6 +81,17 @@ def validate_project(root: Path, report: Report, layout_name: str | None = None)
     return Project(book, layout, ordered, tuple(rejected))
 
 
+def check_contribution_file(root: Path, path: Path, report: Report) -> tuple[Contribution | None, Layout | None]:
+    """Check one contribution file that lives outside ``contributions/`` (a submission in the inbox).
+
+    It is judged exactly as ``check`` would judge it in the book: by the project's
+    limits and layout. Its photo must lie in the submission's own folder.
+    """
+    book, layout = _read_book(root.resolve(), Report(), None)
+    printing = _Printing.of(book.limits if book else Limits(), layout)
+    return _read_contribution(path.parent, path, printing, report), layout
+
+
 # anthology.yaml ------------------------------------------------------------
 
 
@@ -105,6 +116,10 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
     if "limits" in node.value:
         checked = _check_mapping(node.value["limits"], schema.LIMIT_FIELDS, path, report)
         limits = Limits(**{key: value for key, (value, _) in (checked or {}).items()})
+    submissions = Submissions()
+    if "submissions" in node.value:
+        checked = _check_mapping(node.value["submissions"], schema.SUBMISSION_FIELDS, path, report)
+        submissions = Submissions(**{key: value for key, (value, _) in (checked or {}).items()})
     printing = _Printing.of(limits, layout)
     parts = _read_parts(node.value.get("sections"), path, printing, report)
     printing.check_fields(values, report)
@@ -115,7 +130,7 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
             text, position = _read_markdown_file(root, text.strip(), position, key, printing, report)
         texts |= {key: text, f"{key}_position": position}
     plain = {key: value for key, (value, _) in values.items()}
-    return BookConfig(root=root, limits=limits, parts=parts, **texts, **plain), layout
+    return BookConfig(root=root, limits=limits, parts=parts, submissions=submissions, **texts, **plain), layout
 
 
 def _read_parts(node: Node | None, path: Path, printing: _Printing, report: Report) -> tuple[Part, ...]:
@@ -272,7 +287,7 @@ def _check_photo(folder: Path, name: str, position: Position, printing: _Printin
 
 # characters and print quality -----------------------------------------------
 
-_UNPRINTED = {"photo", "photo_focus", "order", "sort_as", "layout", "language", "entries"}
+_UNPRINTED = {"photo", "photo_focus", "order", "sort_as", "status", "layout", "language", "entries"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,3 +115,52 @@ def test_a_contributor_page_on_a_phone(site, browser, shots):
     assert page.get_by_role("link", name="Read it on page").get_attribute("href").endswith("#nameddest=nguyen-thi-thao")
     page.screenshot(path=str(shots / "contributor-phone.png"), full_page=True)
     page.close()
+
+
+def test_a_contributor_submits_from_a_phone_and_gets_a_proof(make_project, browser, shots, tmp_path):
+    from anthology import build_book
+    from anthology.cli import main
+    from anthology.intake import IntakeApp
+    from anthology.submissions import invite
+
+    from .conftest import entry, page_texts
+    from .hostile import image_bytes
+    from .test_submissions import BOOK
+
+    root = make_project({"anthology.yaml": BOOK, **entry("Ann Able", "Already here", "Existing words.\n")})
+    build_release(root, root / "dist/site", book_output=tmp_path / "b.pdf")
+    _, token = invite(root, "Tèmídayò Àlàdé")
+    server = create_server(IntakeApp(root, root / "dist/site"), host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(image_bytes(size=(400, 400), color=(150, 90, 60)))
+    try:
+        page = browser.new_page(viewport={"width": 390, "height": 844}, accept_downloads=True)
+        page.goto(f"http://127.0.0.1:{server.effective_port}/submit?token={token}")
+        assert page.locator("#f-name").input_value() == "Tèmídayò Àlàdé"
+        too_long = "My grandmother ran a market stall for forty years. " * 90
+        page.fill("#f-title", "What My Grandmother Knew")
+        page.fill("#f-body", too_long)
+        page.set_input_files("#f-photo", str(photo))
+        page.check("input[name=consent]")
+        assert "words" in page.locator("#count").inner_text()
+        page.click("button[type=submit]")
+        error = page.locator(".field.has-error .error")
+        assert "more than the limit" in error.inner_text()
+        assert page.locator("#f-body").input_value().strip() == too_long.strip()  # the text is kept
+        page.screenshot(path=str(shots / "submit-error-phone.png"), full_page=True)
+        page.fill("#f-body", "She said a stall is a promise you keep at six every morning.")
+        page.set_input_files("#f-photo", str(photo))
+        page.click("button[type=submit]")
+        assert "Thank you, Tèmídayò Àlàdé" in page.locator(".ok").inner_text()
+        page.screenshot(path=str(shots / "submit-done-phone.png"), full_page=True)
+        with page.expect_download() as pending:
+            page.get_by_role("link", name="Download your proof (PDF)").click()
+        proof = PdfReader(pending.value.path())
+        assert "a promise you keep at six" in proof.pages[0].extract_text()
+        page.close()
+    finally:
+        server.close()
+    assert main(["accept", "temidayo-alade", "--project", str(root)]) == 0
+    book = build_book(root, tmp_path / "final.pdf", final=True)
+    assert "a promise you keep at six every morning" in " ".join(page_texts(book.output))

@@ -20,6 +20,7 @@ def test_every_field_is_documented():
     assert table_keys("### `anthology.yaml`") == {f.name for f in schema.BOOK_FIELDS} | {
         s.name for s in (*schema.BOOK_SECTIONS, schema.BOOK_PARTS)}
     assert table_keys("#### `limits:`") == {f.name for f in schema.LIMIT_FIELDS}
+    assert "## Collecting contributions" in README
     assert table_keys("### Contributions") == {f.name for f in schema.CONTRIBUTION_FIELDS}
 
 

@@ -25,6 +25,8 @@ class PageFurniture:
     """The printed page number, or empty for none (cover, blank and display pages)."""
     running_head: str = ""
     recto: bool = True
+    proof: bool = False
+    """Stamp a light PROOF across the page (an entry not yet approved)."""
 
 
 def render_furniture(layout: Layout, pages: list[PageFurniture]) -> tuple[bytes, tuple[str, ...]]:
@@ -49,6 +51,15 @@ def render_furniture(layout: Layout, pages: list[PageFurniture]) -> tuple[bytes,
             _draw(canvas, page.folio, font, size, outside, layout.margin_bottom * 0.5, styles.fallbacks, align)
         elif page.folio and layout.folio == "top-outside":
             _draw(canvas, page.folio, font, size, outside, head_y, styles.fallbacks, align)
+        if page.proof:
+            canvas.saveState()
+            canvas.setFillColorRGB(0.78, 0.16, 0.16, alpha=0.13)
+            canvas.translate(layout.page_width / 2, layout.page_height / 2)
+            canvas.rotate(35)
+            canvas.setFont(styles.caption.bold, layout.page_width * 0.2)
+            canvas.drawCentredString(0, -layout.page_width * 0.07, "PROOF")
+            canvas.restoreState()
+            canvas.setFillColor(muted)
         if page.running_head:
             room = measure - (4 * size if layout.folio == "top-outside" else 0)
             head = _fit(canvas, page.running_head, italic, size - 0.5, room)

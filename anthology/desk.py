@@ -1,0 +1,113 @@
+"""The editor's desk on the command line: new, invite, submit, review, accept, reject.
+
+Thin handlers over :mod:`anthology.submissions`; each prints what it did and
+returns an exit code (0 done, 1 refused or failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import schema
+from .build import slugify
+from .errors import AnthologyError
+from .publish import write_atomically
+from .submissions import accept, inbox, invite, reject, submit_files
+
+SCHEMA_FILE = Path("schema") / "contribution.schema.json"
+
+
+def run(options: argparse.Namespace) -> int:
+    root: Path = options.project.resolve()
+    try:
+        return {"new": _new, "invite": _invite, "submit": _submit, "review": _review, "accept": _accept,
+                "reject": _reject}[options.command](root, options)
+    except AnthologyError as error:
+        print(f"anthology: error: {error}", file=sys.stderr)
+        return 1
+
+
+def write_schema(root: Path) -> Path:
+    """``schema/contribution.schema.json``, regenerated from the validator's own field list."""
+    path = root / SCHEMA_FILE
+    write_atomically(path, (json.dumps(schema.contribution_json_schema(), ensure_ascii=False, indent=2) + "\n")
+                     .encode())
+    return path
+
+
+def _new(root: Path, options: argparse.Namespace) -> int:
+    slug = slugify(options.name) or "contributor"
+    folder = root / "contributions"
+    targets = [folder / f"{slug}.yaml", folder / f"{slug}.md"]
+    if any(t.exists() for t in targets):
+        raise AnthologyError(f"contributions/{slug}.yaml or .md exists already; nothing was overwritten")
+    write_schema(root)
+    lines = [f"# yaml-language-server: $schema=../{SCHEMA_FILE.as_posix()}",
+             f"# {options.name}'s entry. The text goes in {slug}.md; check it with: anthology check", ""]
+    for field in schema.CONTRIBUTION_FIELDS:
+        value = {"name": json.dumps(options.name, ensure_ascii=False), "title": '"Your headline"',
+                 "status": '"draft"'}.get(field.name)
+        prefix = "" if value else "# "
+        lines += [f"# {field.doc}{' (required)' if field.required else ''}",
+                  f"{prefix}{field.name}: {value or ''}".rstrip()]
+    folder.mkdir(parents=True, exist_ok=True)
+    targets[0].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    targets[1].write_text("Write your text here, in Markdown: a blank line between paragraphs,\n"
+                          "*italic*, **bold**, and ## for a subheading.\n", encoding="utf-8")
+    print(f"Wrote {targets[0].relative_to(root)} and {targets[1].relative_to(root)}")
+    return 0
+
+
+def _invite(root: Path, options: argparse.Namespace) -> int:
+    record, token = invite(root, options.name, options.email)
+    base = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
+    print(f"Invited {record.name}{f' <{record.email}>' if record.email else ''} (entry '{record.slug}').")
+    print(f"Their personal link (shown once; only its hash is stored): {base}submit?token={token}")
+    return 0
+
+
+def _submit(root: Path, options: argparse.Namespace) -> int:
+    files = {}
+    for path in options.files:
+        if not path.is_file():
+            raise AnthologyError(f"{path} is not a file")
+        files[path.name] = path.read_bytes()
+    failed = 0
+    for stem, outcome in submit_files(root, files).items():
+        if outcome.accepted:
+            assert outcome.revision is not None
+            budget = f"; {outcome.budget}" if outcome.budget else ""
+            print(f"{stem}: in the inbox as {outcome.revision.relative_to(root)} ({outcome.pages} pages{budget})")
+        else:
+            failed += 1
+            for where, messages in outcome.errors.items():
+                for message in messages:
+                    print(f"{stem}: {where}: {message}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _review(root: Path, options: argparse.Namespace) -> int:
+    items = inbox(root)
+    if not items:
+        print("The inbox is empty.")
+        return 0
+    print(f"{'slug':28} {'rev':>4}  {'submitted':16}  {'check':10}  budget")
+    for item in items:
+        check = "ok" if not item.problems else f"{item.problems} error{'s' * (item.problems != 1)}"
+        print(f"{item.slug:28} {item.revision:>4}  {item.submitted:16}  {check:10}  {item.budget or '-'}")
+    return 0
+
+
+def _accept(root: Path, options: argparse.Namespace) -> int:
+    path = accept(root, options.slug)
+    print(f"Accepted: {path.relative_to(root)} is in the book, approved")
+    return 0
+
+
+def _reject(root: Path, options: argparse.Namespace) -> int:
+    path = reject(root, options.slug, options.reason)
+    print(f"Rejected: moved to {path.relative_to(root)}")
+    return 0

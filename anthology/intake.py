@@ -1,0 +1,186 @@
+"""The submission form behind ``serve``: ``/submit`` for invited contributors, everything else static.
+
+Only someone holding an invitation token can see or post the form (a stranger
+gets a 403). A post must also carry the form's CSRF value, an HMAC of the
+token under a key kept in the project's cache folder, and may not come from
+another origin. Its size is refused before it is read (413), as are forms with
+too many parts; each invitation may post ``submissions: per_hour`` times an
+hour (429). The headshot's type is judged from its bytes and it is re-encoded;
+file names are made by the server. The entry is checked by the same code as
+``check`` and, when it passes, stored in the inbox with a proof (see
+:mod:`anthology.submissions`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from jinja2 import Environment
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from .cache import CACHE_FOLDER
+from .diagnostics import Report
+from .model import BookConfig, Layout
+from .release import site_colors, site_templates
+from .serve import SiteApp
+from .submissions import INBOX, Invite, find_invite, submit
+from .validate import validate_project
+
+FORM_FIELDS = (
+    ("name", "Your name, as it should be printed", "text", "Any alphabet the book’s fonts can print."),
+    ("title", "Headline of your entry", "text", "A few words; it heads your page."),
+    ("role", "Role", "text", "Optional, e.g. Head of Operations."),
+    ("organization", "Organisation", "text", "Optional."),
+    ("website", "Website", "url", "Optional; an https:// address."),
+    ("bio", "About you", "textarea", "One to three sentences, printed under your entry."),
+    ("body", "Your text", "textarea", "Markdown: blank lines between paragraphs, *italic*, **bold**, ## headings."),
+)
+
+
+class IntakeApp:
+    """The release folder, plus the submission form for a project whose ``submissions: open`` is true."""
+
+    def __init__(self, root: Path, site: Path) -> None:
+        self.root = root.resolve()
+        self.static = SiteApp(site)
+        self._posts: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._key = _secret(self.root / CACHE_FOLDER / "csrf.key")
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path not in ("/submit", "/proof"):
+            return self.static(environ, start_response)
+        try:
+            response = self._handle(environ, path)
+        except HTTPException as error:
+            response = error.get_response(environ)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+        return response(environ, start_response)
+
+    def _handle(self, environ: dict, path: str) -> Response:
+        book, layout = self._project()
+        if book is None or layout is None or not book.submissions.open:
+            return Response("Submissions are closed.\n", status=404, mimetype="text/plain")
+        limits = book.limits
+        request = Request(environ)
+        request.max_content_length = limits.body_bytes + limits.photo_bytes + limits.metadata_bytes + 64 * 1024
+        request.max_form_memory_size = limits.body_bytes + limits.metadata_bytes
+        request.max_form_parts = 30
+        if request.mimetype != "multipart/form-data":  # no photo can come this way: text-sized only
+            request.max_content_length = limits.body_bytes + limits.metadata_bytes + 64 * 1024
+        try:
+            return self._form(request, path, book, layout)
+        finally:
+            request.close()  # the upload's temporary file
+
+    def _form(self, request: Request, path: str, book: BookConfig, layout: Layout) -> Response:
+        limits = book.limits
+        if request.method == "POST":
+            try:
+                token = request.form.get("token", "")
+            except RequestEntityTooLarge:
+                return Response("That is more than this book accepts.\n", status=413, mimetype="text/plain")
+        else:
+            token = request.args.get("token", "")
+        invitation = find_invite(self.root, token) if token else None
+        if invitation is None:
+            return Response("This link is not valid. Ask the editor for your personal link.\n", status=403,
+                            mimetype="text/plain")
+        if path == "/proof":
+            return self._proof(invitation, request.args.get("rev", ""))
+        templates = site_templates(layout)
+        context = {"book": {"title": book.title, "language": book.language, "pdf": {"name": "", "sha256": ""},
+                            "cover": "cover.png", "blurb": ""},
+                   "colors": site_colors(layout), "root": "", "absolute": lambda path: path, "invite": invitation,
+                   "token": token, "csrf": self._csrf(invitation), "fields": FORM_FIELDS,
+                   "limit_kib": limits.body_bytes // 1024, "errors": {}, "values": {"name": invitation.name}}
+        if request.method == "GET":
+            return _page(templates, context)
+        if request.method != "POST":
+            return Response("Only GET and POST.\n", status=405, headers={"Allow": "GET, POST"})
+        if not hmac.compare_digest(request.form.get("csrf", ""), self._csrf(invitation)) or not _same_origin(request):
+            return Response("The form has expired; open your link again.\n", status=403, mimetype="text/plain")
+        if not self._allowed(invitation):
+            return Response("Too many submissions in an hour; try again later.\n", status=429, mimetype="text/plain")
+        values = {key: request.form.get(key, "") for key, *_ in FORM_FIELDS} | {
+            "consent": request.form.get("consent", "")}
+        upload = request.files.get("photo")
+        photo = upload.read(limits.photo_bytes + 1) if upload and upload.filename else None
+        context["values"] = values
+        if photo is not None and len(photo) > limits.photo_bytes:
+            context["errors"] = {"photo": [f"The photo is larger than {limits.photo_bytes // 2**20} MiB."]}
+            return _page(templates, context, 422)
+        fields = {key: value for key, value in values.items() if key not in ("body", "consent")}
+        outcome = submit(self.root, invitation, fields, values["body"], photo)
+        errors = dict(outcome.errors)
+        if not values["consent"]:
+            errors.setdefault("consent", []).append("Please agree to publication, or the entry cannot go in.")
+        if errors or not outcome.accepted:
+            context["errors"] = errors
+            return _page(templates, context, 422)
+        assert outcome.revision is not None
+        context["done"] = {"revision": outcome.revision.name, "pages": outcome.pages, "budget": outcome.budget}
+        return _page(templates, context)
+
+    def _proof(self, invitation: Invite, revision: str) -> Response:
+        if not revision.isdigit():
+            return Response("Not found.\n", status=404, mimetype="text/plain")
+        proof = self.root / INBOX / invitation.slug / revision / "proof.pdf"
+        if not proof.is_file():
+            return Response("Not found.\n", status=404, mimetype="text/plain")
+        return Response(proof.read_bytes(), mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{invitation.slug}-proof-{revision}.pdf"'})
+
+    def _project(self) -> tuple[BookConfig | None, Layout | None]:
+        project = validate_project(self.root, Report())
+        return (project.book, project.layout) if project else (None, None)
+
+    def _csrf(self, invitation: Invite) -> str:
+        return hmac.new(self._key, invitation.token_sha256.encode(), hashlib.sha256).hexdigest()
+
+    def _allowed(self, invitation: Invite) -> bool:
+        """A sliding hour: at most ``per_hour`` posts per invitation."""
+        book, _ = self._project()
+        limit = book.submissions.per_hour if book else 10
+        now = time.monotonic()
+        with self._lock:
+            recent = self._posts[invitation.token_sha256]
+            while recent and now - recent[0] > 3600:
+                recent.popleft()
+            if len(recent) >= limit:
+                return False
+            recent.append(now)
+            return True
+
+
+def _page(templates: Environment, context: dict, status: int = 200) -> Response:
+    return Response(templates.get_template("submit.html").render(**context), status=status, mimetype="text/html")
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("Origin")
+    return origin is None or origin == f"{request.scheme}://{request.host}"
+
+
+def _secret(path: Path) -> bytes:
+    """The key for CSRF values: made once, kept in the cache folder (deleting it only expires open forms)."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        key = secrets.token_bytes(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(key)
+        return key

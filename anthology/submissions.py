@@ -1,0 +1,345 @@
+"""Submissions: invitations, an inbox of checked entries with proofs, and the editor's review.
+
+Everything is files in the project, so it can be versioned and diffed:
+
+- ``submissions/invites.json``: one invitation per contributor, with only the
+  SHA-256 of its secret token (the token itself is printed once, in the link);
+- ``contributions/inbox/<slug>/<revision>/``: a submitted entry (``<slug>.yaml``,
+  ``<slug>.md``, the re-encoded headshot) and ``proof.pdf``; a revision folder is
+  written under a temporary name and renamed into place when complete, so a
+  crash never leaves half an entry, and nothing is ever overwritten;
+- ``accept`` copies a revision into ``contributions/`` with ``status: approved``,
+  after moving any earlier version to ``contributions/.previous/``; ``reject``
+  moves the submission to ``contributions/inbox/.rejected/`` with the reason.
+
+A submission is checked by the same code as ``check`` (limits, schema,
+characters the fonts can draw, photo by content) and laid out by the same code
+as the book, so the proof is the entry as it will print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import re
+import secrets
+import shutil
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .assemble import standalone
+from .build import slugify
+from .diagnostics import Diagnostic, Report
+from .errors import AnthologyError
+from .layout.entry import describe_overflow, layout_entry, overflow
+from .photos import PhotoProblem, check_photo
+from .text import parse_entry
+from .validate import check_contribution_file
+
+INVITES = Path("submissions") / "invites.json"
+INBOX = Path("contributions") / "inbox"
+FIELDS = ("name", "title", "role", "organization", "bio", "website")
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    name: str
+    slug: str
+    email: str
+    token_sha256: str
+    created: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What checking a submission gave: errors by form field, and the proof when it passed."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    revision: Path | None = None
+    proof: bytes = b""
+    pages: int = 0
+    budget: str = ""
+    """"fits its 1-page budget" or how far it runs over."""
+
+    @property
+    def accepted(self) -> bool:
+        return self.revision is not None
+
+
+def invite(root: Path, name: str, email: str = "") -> tuple[Invite, str]:
+    """Record an invitation; returns it and the secret token (shown once, stored only hashed)."""
+    token = secrets.token_urlsafe(24)
+    record = Invite(name, slugify(name) or "contributor", email, _hash(token), time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                            time.gmtime()))
+    invites = [*load_invites(root), record]
+    path = root / INVITES
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_json(path, {"invites": [vars_of(i) for i in invites]})
+    return record, token
+
+
+def load_invites(root: Path) -> list[Invite]:
+    try:
+        data = json.loads((root / INVITES).read_text(encoding="utf-8"))
+        return [Invite(**item) for item in data["invites"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def find_invite(root: Path, token: str) -> Invite | None:
+    """The invitation a token belongs to, compared in constant time; None for a stranger."""
+    digest = _hash(token)
+    found = None
+    for candidate in load_invites(root):
+        if hmac.compare_digest(candidate.token_sha256, digest):
+            found = candidate
+    return found
+
+
+def submit(root: Path, invitation: Invite, fields: dict[str, str], body: str, photo: bytes | None) -> Outcome:
+    """Check a submission as ``check`` would; if it passes, store it as a new revision with its proof."""
+    outcome = Outcome()
+    slug = invitation.slug
+    staging = Path(tempfile.mkdtemp(prefix=".submission-", dir=_inbox(root)))
+    try:
+        values = {key: fields.get(key, "").strip() for key in FIELDS if fields.get(key, "").strip()}
+        values["status"] = "proofed"
+        if photo:
+            try:
+                cleaned = check_photo(photo, 50).jpeg
+            except PhotoProblem as problem:
+                outcome.errors.setdefault("photo", []).append(f"The photo {problem}. {problem.hint}.")
+                cleaned = None
+            if cleaned:
+                (staging / f"{slug}.jpg").write_bytes(cleaned)
+                values["photo"] = f"{slug}.jpg"
+        yaml_text = "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
+        (staging / f"{slug}.yaml").write_text(yaml_text, encoding="utf-8")
+        (staging / f"{slug}.md").write_text(body.replace("\r\n", "\n"), encoding="utf-8")
+        return _check_and_store(root, slug, staging, f"{slug}.yaml", outcome)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def submit_files(root: Path, files: dict[str, bytes]) -> dict[str, Outcome]:
+    """Entries an editor received as files (a YAML + Markdown pair, a front-matter .md, a .zip of them).
+
+    Each entry is checked and stored in the inbox like a form submission; photos
+    travel with the entry that names them.
+    """
+    for name in [n for n in files if n.lower().endswith(".zip")]:
+        files = {**{k: v for k, v in files.items() if k != name}, **files_from_zip(files[name])}
+    pairs = {Path(n).stem for n in files if n.endswith(".yaml")}
+    stems = sorted(pairs | {Path(n).stem for n in files if n.endswith(".md")})
+    results = {}
+    for stem in stems:
+        slug = slugify(stem) or "entry"
+        staging = Path(tempfile.mkdtemp(prefix=".submission-", dir=_inbox(root)))
+        try:
+            for name, content in files.items():
+                if Path(name).stem == stem or not name.endswith((".yaml", ".md")):
+                    (staging / (slug + Path(name).suffix if Path(name).stem == stem else Path(name).name)).write_bytes(
+                        content)
+            metadata = f"{slug}.yaml" if (staging / f"{slug}.yaml").exists() else f"{slug}.md"
+            results[stem] = _check_and_store(root, slug, staging, metadata, Outcome())
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    return results
+
+
+def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcome: Outcome) -> Outcome:
+    report = Report()
+    contribution, layout = check_contribution_file(root, staging / metadata, report)
+    entry = parse_entry(contribution, report) if contribution else None
+    for diagnostic in report.diagnostics:
+        message = _for_contributor(diagnostic)
+        if diagnostic.severity == "error":
+            outcome.errors.setdefault(_field_of(diagnostic, staging, slug), []).append(message)
+        else:
+            outcome.warnings.append(message)
+    if outcome.errors or entry is None or layout is None:
+        return outcome
+    piece = layout_entry(entry, layout)
+    over = overflow(piece, layout)
+    outcome.pages = piece.page_count
+    outcome.budget = (describe_overflow(*over, layout.entry_pages) if over
+                      else f"fits its {layout.entry_pages}-page budget" if layout.entry_pages else "")
+    outcome.proof = standalone(piece)
+    (staging / "proof.pdf").write_bytes(outcome.proof)
+    outcome.revision = _commit(root, slug, staging)
+    return outcome
+
+
+def _for_contributor(diagnostic: Diagnostic) -> str:
+    """A diagnostic as a sentence for the person at the form (editor-only advice left out)."""
+    text = diagnostic.message.replace("contribution body", "your text").replace("contribution metadata", "the form")
+    hint = "" if "anthology.yaml" in diagnostic.hint or "layout" in diagnostic.hint else diagnostic.hint
+    sentences = [part[:1].upper() + part[1:] for part in (text, hint) if part]
+    return " ".join(s.rstrip(".") + "." for s in sentences)
+
+
+def _field_of(diagnostic: Diagnostic, staging: Path, slug: str) -> str:
+    """Which form field a diagnostic is about: the YAML key on its line, or the text."""
+    if diagnostic.position.path.name == f"{slug}.md":
+        return "body"
+    try:
+        line = (staging / f"{slug}.yaml").read_text(encoding="utf-8").split("\n")[diagnostic.position.line - 1]
+    except (OSError, IndexError):
+        return "form"
+    key = line.split(":", 1)[0]
+    return key if key in (*FIELDS, "photo") else "form"
+
+
+def _commit(root: Path, slug: str, staging: Path) -> Path:
+    """Rename the finished staging folder to the next free revision: never a half-written entry."""
+    folder = _inbox(root) / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    number = 1 + max((int(p.name) for p in folder.iterdir() if p.name.isdigit()), default=0)
+    while True:
+        target = folder / f"{number:03d}"
+        try:
+            staging.rename(target)  # fails if another request took this number first
+            return target
+        except OSError:
+            number += 1
+
+
+def _inbox(root: Path) -> Path:
+    inbox = root / INBOX
+    inbox.mkdir(parents=True, exist_ok=True)
+    return inbox
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    slug: str
+    revision: str
+    folder: Path
+    submitted: str
+    problems: int
+    budget: str
+
+
+def inbox(root: Path) -> list[InboxItem]:
+    """Every submission's latest revision, checked again now (the layout may have changed)."""
+    items = []
+    base = root / INBOX
+    for folder in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() \
+            else []:
+        revisions = sorted(p for p in folder.iterdir() if p.name.isdigit())
+        if not revisions:
+            continue
+        latest = revisions[-1]
+        report = Report()
+        contribution, layout = check_contribution_file(root, latest / f"{folder.name}.yaml", report)
+        budget = ""
+        if contribution and layout and not report.errors:
+            piece = layout_entry(parse_entry(contribution, report), layout)
+            over = overflow(piece, layout)
+            budget = describe_overflow(*over, layout.entry_pages) if over else "fits"
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(latest.stat().st_mtime))
+        items.append(InboxItem(folder.name, latest.name, latest, stamp, len(report.errors), budget))
+    return items
+
+
+def accept(root: Path, slug: str) -> Path:
+    """Move the latest revision into the book as approved; an earlier version goes to ``.previous/``."""
+    item = next((i for i in inbox(root) if i.slug == slug), None)
+    if item is None:
+        raise AnthologyError(f"no submission '{slug}' in {INBOX}")
+    if item.problems:
+        raise AnthologyError(f"'{slug}' has {item.problems} error(s); run 'anthology review' to see them")
+    contributions = root / "contributions"
+    existing = [p for p in contributions.iterdir() if p.is_file() and p.stem == slug]
+    if existing:
+        keep = contributions / ".previous" / f"{slug}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
+        keep.mkdir(parents=True)
+        for path in existing:
+            path.rename(keep / path.name)
+    for path in item.folder.iterdir():
+        if path.name == "proof.pdf":
+            continue
+        text = path.read_bytes()
+        if path.suffix == ".yaml":
+            text = re.sub(rb"^status: .*$", b'status: "approved"', text, flags=re.MULTILINE)
+        (contributions / path.name).write_bytes(text)
+    shutil.rmtree(item.folder.parent)
+    return contributions / f"{slug}.yaml"
+
+
+def reject(root: Path, slug: str, reason: str) -> Path:
+    folder = root / INBOX / slug
+    if not folder.is_dir():
+        raise AnthologyError(f"no submission '{slug}' in {INBOX}")
+    target = root / INBOX / ".rejected" / f"{slug}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    folder.rename(target)
+    (target / "REJECTED.txt").write_text(reason + "\n", encoding="utf-8")
+    return target
+
+
+MAX_ZIP_ENTRIES = 50
+MAX_ZIP_BYTES = 30 * 1024 * 1024
+
+
+def files_from_zip(data: bytes) -> dict[str, bytes]:
+    """The files of a .zip of entries, refused whole if any member is unsafe.
+
+    Refused: paths that are absolute or climb out (``..``, backslashes, drive
+    letters), symbolic links, the same name twice, too many members, and more
+    than :data:`MAX_ZIP_BYTES` uncompressed, counted while reading as well as
+    from the headers (which can lie).
+    """
+    problems, files = [], {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_ENTRIES:
+            raise AnthologyError(f"the zip has {len(members)} files; at most {MAX_ZIP_ENTRIES} are accepted")
+        total = 0
+        for member in members:
+            name = member.filename
+            pure = PurePosixPath(name)
+            if member.is_dir():
+                continue
+            if ("\\" in name or pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name)
+                    or (member.external_attr >> 16) & 0o170000 == 0o120000):
+                problems.append(f"{name!r} is a link or points outside the archive")
+                continue
+            if pure.name in files:
+                problems.append(f"{pure.name!r} appears twice")
+                continue
+            total += member.file_size
+            if total > MAX_ZIP_BYTES:
+                raise AnthologyError("the zip unpacks to more than 30 MB")
+            with archive.open(member) as stream:
+                content = stream.read(MAX_ZIP_BYTES + 1)
+            if len(content) > member.file_size or len(content) > MAX_ZIP_BYTES:
+                raise AnthologyError(f"{name!r} unpacks to more than its header says")
+            files[pure.name] = content
+    if problems:
+        raise AnthologyError("the zip is refused: " + "; ".join(problems))
+    return files
+
+
+def vars_of(invitation: Invite) -> dict[str, str]:
+    return {"name": invitation.name, "slug": invitation.slug, "email": invitation.email,
+            "token_sha256": invitation.token_sha256, "created": invitation.created}
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    from .publish import write_atomically
+
+    write_atomically(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode())
+

@@ -1,0 +1,147 @@
+"""Submissions: invitations, the form's defences, the inbox, review and the final build."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import pytest
+from pypdf import PdfReader
+from werkzeug.test import Client
+
+from anthology import build_book
+from anthology.cli import main
+from anthology.errors import AnthologyError, ProjectError
+from anthology.intake import IntakeApp
+from anthology.release import build_release
+from anthology.submissions import INBOX, files_from_zip, find_invite, invite, submit, submit_files
+
+from .conftest import entry, page_texts
+from .hostile import EPS, image_bytes
+
+BOOK = 'title: "Open Book"\nsubmissions:\n  open: true\n  per_hour: 3\nlimits:\n  body_bytes: 4 KiB\n'
+
+
+@pytest.fixture
+def project(make_project):
+    return make_project({"anthology.yaml": BOOK, **entry("Ann Able", "Already here", "Existing words.\n")})
+
+
+def test_invitations_store_only_a_hash_of_the_token(project):
+    record, token = invite(project, "Łukasz Wróbel", "l@example.org")
+    stored = (project / "submissions/invites.json").read_text()
+    assert token not in stored and record.token_sha256 in stored
+    assert record.slug == "lukasz-wrobel"
+    assert find_invite(project, token) == record
+    assert find_invite(project, token[:-1] + "x") is None
+
+
+def test_a_submission_becomes_a_revision_with_a_proof_and_never_overwrites(project):
+    record, _ = invite(project, "Łukasz Wróbel")
+    fields = {"name": "Łukasz Wróbel", "title": "Two Jobs, One Calendar", "bio": "Manages engineers."}
+    first = submit(project, record, fields, "Sorting hours, not tasks.\n", image_bytes(size=(300, 300)))
+    second = submit(project, record, fields, "A second revision of the words.\n", None)
+    assert first.accepted and second.accepted
+    assert [first.revision.name, second.revision.name] == ["001", "002"]
+    assert "Sorting hours, not tasks." in PdfReader(io.BytesIO(first.proof)).pages[0].extract_text()
+    assert (first.revision / "lukasz-wrobel.jpg").is_file() and first.budget == "fits its 1-page budget"
+    assert 'status: "proofed"' in (first.revision / "lukasz-wrobel.yaml").read_text()
+    assert not list((project / INBOX).glob(".submission-*"))  # staging folders are gone
+
+
+def test_errors_come_back_by_field_and_nothing_is_stored(project):
+    record, _ = invite(project, "Bo Brand")
+    outcome = submit(project, record, {"name": "Bo Brand", "title": "T", "website": "javascript:alert(1)"},
+                     "word " * 2000, EPS)
+    assert not outcome.accepted
+    assert "photo" in outcome.errors and "website" in outcome.errors
+    assert not (project / INBOX / "bo-brand").exists()
+    too_long = submit(project, record, {"name": "Bo Brand", "title": "T"}, "word " * 2000, None)
+    assert any("more than the limit" in m for m in too_long.errors["body"])
+
+
+def test_review_accept_reject_and_the_final_build(project, tmp_path, capsys):
+    record, _ = invite(project, "Cy Chen")
+    submit(project, record, {"name": "Cy Chen", "title": "Proofed words"}, "Accepted text here.\n", None)
+    record2, _ = invite(project, "Di Dee")
+    submit(project, record2, {"name": "Di Dee", "title": "Not this time"}, "Rejected text.\n", None)
+    assert main(["review", str(project)]) == 0
+    listing = capsys.readouterr().out
+    assert re.search(r"cy-chen\s+001\s+\S+ \S+\s+ok", listing) and "di-dee" in listing
+    assert main(["reject", "di-dee", "--reason", "off topic", "--project", str(project)]) == 0
+    assert main(["accept", "cy-chen", "--project", str(project)]) == 0
+    assert 'status: "approved"' in (project / "contributions/cy-chen.yaml").read_text()
+    assert list((project / INBOX / ".rejected").glob("di-dee-*/REJECTED.txt"))
+    result = build_book(project, tmp_path / "book.pdf")
+    assert "Accepted text here." in " ".join(page_texts(result.output))
+    (project / "contributions/ann-able.yaml").write_text('name: "Ann Able"\ntitle: "Already here"\nstatus: draft\n')
+    with pytest.raises(ProjectError) as refused:
+        build_book(project, tmp_path / "final.pdf", final=True)
+    assert [d.message for d in refused.value.report.errors] == ["'ann-able' is draft, not approved"]
+    proof = build_book(project, tmp_path / "proof.pdf")
+    pages = page_texts(proof.output)
+    first = proof.book.toc[0].page_index
+    assert "PROOF" in pages[first] and "PROOF" not in pages[proof.book.toc[1].page_index]
+
+
+def test_accepting_again_keeps_the_previous_version(project):
+    record, _ = invite(project, "Ann Able")
+    submit(project, record, {"name": "Ann Able", "title": "Revised"}, "New words.\n", None)
+    assert main(["accept", "ann-able", "--project", str(project)]) == 0
+    assert "Revised" in (project / "contributions/ann-able.yaml").read_text()
+    kept = list((project / "contributions/.previous").glob("ann-able-*/ann-able.yaml"))
+    assert kept and "Already here" in kept[0].read_text()
+
+
+def _zip(members: dict[str, bytes], links: tuple[str, ...] = ()) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name in links:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o120777 << 16
+            archive.writestr(info, "/etc/passwd")
+    return out.getvalue()
+
+
+def test_zips_are_refused_whole_when_any_member_is_unsafe(project):
+    for bad in (_zip({"../evil.yaml": b"x"}), _zip({"/abs/x.md": b"x"}), _zip({"..\\..\\win.md": b"x"}),
+                _zip({"a.md": b"x"}, links=("link.jpg",)), _zip({"a/x.md": b"1", "b/x.md": b"2"})):
+        with pytest.raises(AnthologyError, match="refused"):
+            files_from_zip(bad)
+    good = _zip({"eve-example.yaml": b'name: "Eve Example"\ntitle: "Zipped"\n', "eve-example.md": b"From a zip.\n"})
+    outcomes = submit_files(project, {"entries.zip": good})
+    assert outcomes["eve-example"].accepted
+
+
+def test_the_form_refuses_strangers_forgeries_floods_and_oversized_posts(project, tmp_path):
+    build_release(project, project / "dist/site", book_output=tmp_path / "b.pdf")
+    _, token = invite(project, "Fay Form")
+    client = Client(IntakeApp(project, project / "dist/site"))
+    assert client.get("/submit").status_code == 403
+    assert client.get("/submit?token=guess").status_code == 403
+    form = client.get(f"/submit?token={token}")
+    assert form.status_code == 200 and form.headers["X-Content-Type-Options"] == "nosniff"
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.get_data(as_text=True)).group(1)
+    data = {"token": token, "csrf": csrf, "name": "Fay Form", "title": "T", "body": "Words.", "consent": "yes"}
+    assert client.post("/submit", data={**data, "csrf": "forged"}).status_code == 403
+    assert client.post("/submit", data=data, headers={"Origin": "https://evil.example"}).status_code == 403
+    big = {**data, "body": "x" * 200_000}
+    assert client.post("/submit", data=big).status_code == 413
+    def multipart() -> dict:  # a file field makes the post multipart, as the form's is
+        return {"photo": (io.BytesIO(b""), "")}
+
+    assert client.post("/submit", data={**big, **multipart()}).status_code == 413
+    many = {**data, **multipart(), **{f"extra{i}": "1" for i in range(40)}}
+    assert client.post("/submit", data=many).status_code == 413
+    assert client.post("/submit", data={**data, "consent": ""}).status_code == 422  # consent is required
+    assert client.post("/submit", data=data).status_code == 200
+    assert client.post("/submit", data=data).status_code == 200
+    assert client.post("/submit", data=data).status_code == 429  # per_hour: 3, the refused consent included
+    assert client.get(f"/proof?token={token}&rev=001").status_code == 200
+    assert client.get("/proof?token=guess&rev=001").status_code == 403
+    assert client.get(f"/proof?token={token}&rev=../../x").status_code == 404
+    assert json.loads((project / "submissions/invites.json").read_text())["invites"][0]["name"] == "Fay Form"
