@@ -129,13 +129,18 @@ def submit(root: Path, invitation: Invite, fields: dict[str, str], body: str, ph
 
 
 def submit_files(root: Path, files: dict[str, bytes]) -> dict[str, Outcome]:
-    """Entries an editor received as files (a YAML + Markdown pair, a front-matter .md, a .zip of them).
+    """Entries an editor received as files (a YAML + Markdown pair, a front-matter .md, a .zip of them,
+    or a YAML file with a Word document of the same name as its text).
 
     Each entry is checked and stored in the inbox like a form submission; photos
     travel with the entry that names them.
     """
     for name in [n for n in files if n.lower().endswith(".zip")]:
         files = {**{k: v for k, v in files.items() if k != name}, **files_from_zip(files[name])}
+    notes: dict[str, list[str]] = {}
+    for name in [n for n in files if n.lower().endswith(".docx")]:
+        markdown, notes[Path(name).stem] = docx_to_markdown(files.pop(name))
+        files[Path(name).stem + ".md"] = markdown.encode()
     pairs = {Path(n).stem for n in files if n.endswith(".yaml")}
     stems = sorted(pairs | {Path(n).stem for n in files if n.endswith(".md")})
     results = {}
@@ -148,7 +153,7 @@ def submit_files(root: Path, files: dict[str, bytes]) -> dict[str, Outcome]:
                     (staging / (slug + Path(name).suffix if Path(name).stem == stem else Path(name).name)).write_bytes(
                         content)
             metadata = f"{slug}.yaml" if (staging / f"{slug}.yaml").exists() else f"{slug}.md"
-            results[stem] = _check_and_store(root, slug, staging, metadata, Outcome())
+            results[stem] = _check_and_store(root, slug, staging, metadata, Outcome(warnings=notes.get(stem, [])))
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -327,6 +332,42 @@ def files_from_zip(data: bytes) -> dict[str, bytes]:
     if problems:
         raise AnthologyError("the zip is refused: " + "; ".join(problems))
     return files
+
+
+MAX_DOCX_BYTES = 50 * 1024 * 1024
+
+
+def docx_to_markdown(data: bytes) -> tuple[str, list[str]]:
+    """A Word document's text as Markdown (mammoth), and what the conversion could not keep.
+
+    Paragraphs, emphasis, lists and headings survive; images are dropped and
+    counted, and every style mammoth did not recognise is reported. The archive
+    is checked for bombs and unsafe names before mammoth reads it.
+    """
+    import mammoth
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > 2000 or sum(m.file_size for m in members) > MAX_DOCX_BYTES:
+                raise AnthologyError("the .docx unpacks to too much; save it again without embedded media")
+            if any(PurePosixPath(m.filename).is_absolute() or ".." in PurePosixPath(m.filename).parts
+                   for m in members):
+                raise AnthologyError("the .docx has files that point outside it")
+    except zipfile.BadZipFile:
+        raise AnthologyError("the .docx is not a Word document (it is not a zip archive)") from None
+    dropped = []
+
+    def drop_image(image: object) -> dict[str, str]:
+        dropped.append(image)
+        return {"src": ""}
+
+    result = mammoth.convert_to_markdown(io.BytesIO(data), convert_image=mammoth.images.img_element(drop_image))
+    notes = [message.message for message in result.messages]
+    if dropped:
+        notes.append(f"{len(dropped)} image{'s' * (len(dropped) != 1)} in the document were left out")
+    markdown = re.sub(r"!\[[^\]]*\]\(\)", "", result.value)
+    return markdown.replace("\r\n", "\n"), notes
 
 
 def vars_of(invitation: Invite) -> dict[str, str]:

@@ -145,3 +145,43 @@ def test_the_form_refuses_strangers_forgeries_floods_and_oversized_posts(project
     assert client.get("/proof?token=guess&rev=001").status_code == 403
     assert client.get(f"/proof?token={token}&rev=../../x").status_code == 404
     assert json.loads((project / "submissions/invites.json").read_text())["invites"][0]["name"] == "Fay Form"
+
+
+def _docx(paragraphs: str) -> bytes:
+    """A minimal Word document, made here (no binary committed)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", (
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'wordprocessingml.document.main+xml"/></Types>'))
+        archive.writestr("_rels/.rels", (
+            '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'officeDocument" Target="word/document.xml"/></Relationships>'))
+        archive.writestr("word/document.xml", (
+            '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            f"<w:body>{paragraphs}</w:body></w:document>"))
+    return out.getvalue()
+
+
+def test_a_word_document_becomes_the_entrys_text(project):
+    body = ('<w:p><w:r><w:t xml:space="preserve">Plain words, then </w:t></w:r>'
+            "<w:r><w:rPr><w:b/></w:rPr><w:t>bold ones</w:t></w:r></w:p>"
+            '<w:p><w:pPr><w:pStyle w:val="Fancy"/></w:pPr><w:r><w:t>A second paragraph.</w:t></w:r></w:p>')
+    outcomes = submit_files(project, {"gil-word.yaml": b'name: "Gil Word"\ntitle: "From Word"\n',
+                                      "gil-word.docx": _docx(body)})
+    outcome = outcomes["gil-word"]
+    assert outcome.accepted, outcome.errors
+    from anthology.diagnostics import Report
+    from anthology.model import Position
+    from anthology.text import parse_markdown
+
+    blocks = parse_markdown((outcome.revision / "gil-word.md").read_text(), Position(project), Report())
+    assert [(s.text, s.bold) for s in blocks[0].spans] == [("Plain words, then ", False), ("bold ones", True)]
+    assert blocks[1].spans[0].text == "A second paragraph."
+    assert any("Fancy" in note for note in outcome.warnings)  # the style it could not keep is reported
+    with pytest.raises(AnthologyError, match="not a Word document"):
+        submit_files(project, {"x.yaml": b'name: "X"\ntitle: "T"\n', "x.docx": b"not a zip"})
