@@ -65,10 +65,13 @@ def test_no_text_outside_the_text_block_and_no_missing_glyphs(built):
     assert checked > 5000
 
 
-def test_pocket_mirrors_its_margins_and_opens_every_entry_on_a_right_hand_page(built):
-    name, result = built
-    if name != "pocket":
-        pytest.skip("pocket only")
+@pytest.fixture(scope="module")
+def pocket(tmp_path_factory) -> BuildResult:
+    return build_book(REPO, tmp_path_factory.mktemp("pocket") / "book.pdf", layout="pocket")
+
+
+def test_pocket_mirrors_its_margins_and_opens_every_entry_on_a_right_hand_page(pocket):
+    name, result = "pocket", pocket
     layout = read_layout(REPO, name, Report())
     document = pypdfium2.PdfDocument(str(result.output))
     labels = list(reader(result.output).page_labels)
