@@ -217,9 +217,19 @@ def _commit(root: Path, slug: str, staging: Path) -> Path:
             number += 1
 
 
+STALE_STAGING_SECONDS = 3600
+
+
 def _inbox(root: Path) -> Path:
+    """The inbox folder; staging folders left by a killed server (over an hour old) are cleared."""
     inbox = root / INBOX
     inbox.mkdir(parents=True, exist_ok=True)
+    for leftover in inbox.glob(".submission-*"):
+        try:
+            if time.time() - leftover.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            pass
     return inbox
 
 

@@ -185,3 +185,19 @@ def test_a_word_document_becomes_the_entrys_text(project):
     assert any("Fancy" in note for note in outcome.warnings)  # the style it could not keep is reported
     with pytest.raises(AnthologyError, match="not a Word document"):
         submit_files(project, {"x.yaml": b'name: "X"\ntitle: "T"\n', "x.docx": b"not a zip"})
+
+
+def test_a_staging_folder_left_by_a_killed_server_is_cleared_later(project):
+    import os
+    import time
+
+    leftover = project / INBOX / ".submission-crashed"
+    leftover.mkdir(parents=True)
+    (leftover / "half.yaml").write_text("name: \"Half")
+    os.utime(leftover, (time.time() - 7200, time.time() - 7200))
+    fresh = project / INBOX / ".submission-running"
+    fresh.mkdir()
+    record, _ = invite(project, "Hal Later")
+    assert submit(project, record, {"name": "Hal Later", "title": "T"}, "Words.\n", None).accepted
+    assert not leftover.exists() and fresh.exists()  # another request may still be writing that one
+    assert main(["review", str(project)]) == 0
