@@ -164,9 +164,9 @@ def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
         return 1
     if watch_files:
         watch(root, lambda: _dist(root, folder), lambda: inputs_digest(root.resolve(), {}))
-    from .intake import IntakeApp
+    from .intake import IntakeApp, largest_post
 
-    serve_forever(IntakeApp(root, folder), folder, host, port)
+    serve_forever(IntakeApp(root, folder), folder, host, port, largest_post(root.resolve()))
     return 0
 
 

@@ -21,6 +21,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jinja2 import Environment
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -28,10 +29,10 @@ from werkzeug.wrappers import Request, Response
 
 from .cache import CACHE_FOLDER
 from .diagnostics import Report
-from .model import BookConfig, Layout
+from .model import BookConfig, Layout, Limits
 from .release import site_colors, site_templates
 from .serve import SiteApp
-from .submissions import INBOX, Invite, find_invite, submit
+from .submissions import INBOX, REVISION, Invite, find_invite, submit
 from .validate import validate_project
 
 FORM_FIELDS = (
@@ -59,34 +60,37 @@ class IntakeApp:
         path = environ.get("PATH_INFO", "")
         if path not in ("/submit", "/proof"):
             return self.static(environ, start_response)
+        nonce = secrets.token_urlsafe(16)  # the form's one inline script runs; no other script can
         try:
-            response = self._handle(environ, path)
+            response = self._handle(environ, path, nonce)
         except HTTPException as error:
             response = error.get_response(environ)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+            f"script-src 'nonce-{nonce}'; form-action 'self'; frame-ancestors 'none'")
         return response(environ, start_response)
 
-    def _handle(self, environ: dict, path: str) -> Response:
+    def _handle(self, environ: dict, path: str, nonce: str) -> Response:
+        request = Request(environ)
+        if request.method == "GET" and not find_invite(self.root, request.args.get("token", "")):
+            return _stranger()  # refused before any costly work
         book, layout = self._project()
         if book is None or layout is None or not book.submissions.open:
             return Response("Submissions are closed.\n", status=404, mimetype="text/plain")
         limits = book.limits
-        request = Request(environ)
         request.max_content_length = limits.body_bytes + limits.photo_bytes + limits.metadata_bytes + 64 * 1024
         request.max_form_memory_size = limits.body_bytes + limits.metadata_bytes
         request.max_form_parts = 30
         if request.mimetype != "multipart/form-data":  # no photo can come this way: text-sized only
             request.max_content_length = limits.body_bytes + limits.metadata_bytes + 64 * 1024
         try:
-            return self._form(request, path, book, layout)
+            return self._form(request, path, book, layout, nonce)
         finally:
             request.close()  # the upload's temporary file
 
-    def _form(self, request: Request, path: str, book: BookConfig, layout: Layout) -> Response:
+    def _form(self, request: Request, path: str, book: BookConfig, layout: Layout, nonce: str) -> Response:
         limits = book.limits
         if request.method == "POST":
             try:
@@ -97,8 +101,7 @@ class IntakeApp:
             token = request.args.get("token", "")
         invitation = find_invite(self.root, token) if token else None
         if invitation is None:
-            return Response("This link is not valid. Ask the editor for your personal link.\n", status=403,
-                            mimetype="text/plain")
+            return _stranger()
         if path == "/proof":
             return self._proof(invitation, request.args.get("rev", ""))
         templates = site_templates(layout)
@@ -106,7 +109,8 @@ class IntakeApp:
                             "cover": "cover.png", "blurb": ""},
                    "colors": site_colors(layout), "root": "", "absolute": lambda path: path, "invite": invitation,
                    "token": token, "csrf": self._csrf(invitation), "fields": FORM_FIELDS,
-                   "limit_kib": limits.body_bytes // 1024, "errors": {}, "values": {"name": invitation.name}}
+                   "limit_kib": limits.body_bytes // 1024, "errors": {}, "values": {"name": invitation.name},
+                   "nonce": nonce}
         if request.method == "GET":
             return _page(templates, context)
         if request.method != "POST":
@@ -124,9 +128,10 @@ class IntakeApp:
             context["errors"] = {"photo": [f"The photo is larger than {limits.photo_bytes // 2**20} MiB."]}
             return _page(templates, context, 422)
         fields = {key: value for key, value in values.items() if key not in ("body", "consent")}
-        outcome = submit(self.root, invitation, fields, values["body"], photo)
+        consented = bool(values["consent"])  # without consent the entry is checked, never stored
+        outcome = submit(self.root, invitation, fields, values["body"], photo, store=consented)
         errors = dict(outcome.errors)
-        if not values["consent"]:
+        if not consented:
             errors.setdefault("consent", []).append("Please agree to publication, or the entry cannot go in.")
         if errors or not outcome.accepted:
             context["errors"] = errors
@@ -136,7 +141,7 @@ class IntakeApp:
         return _page(templates, context)
 
     def _proof(self, invitation: Invite, revision: str) -> Response:
-        if not revision.isdigit():
+        if not REVISION.fullmatch(revision):
             return Response("Not found.\n", status=404, mimetype="text/plain")
         proof = self.root / INBOX / invitation.slug / revision / "proof.pdf"
         if not proof.is_file():
@@ -171,8 +176,21 @@ def _page(templates: Environment, context: dict, status: int = 200) -> Response:
 
 
 def _same_origin(request: Request) -> bool:
+    """A browser's post names its page's origin; it must be this host (behind a TLS proxy the scheme differs)."""
     origin = request.headers.get("Origin")
-    return origin is None or origin == f"{request.scheme}://{request.host}"
+    return origin is None or urlsplit(origin).netloc == request.host
+
+
+def _stranger() -> Response:
+    return Response("This link is not valid. Ask the editor for your personal link.\n", status=403,
+                    mimetype="text/plain")
+
+
+def largest_post(root: Path) -> int:
+    """The biggest request the form can take, for the server to refuse anything larger unread."""
+    project = validate_project(root, Report())
+    limits = project.book.limits if project else Limits()
+    return limits.body_bytes + limits.photo_bytes + limits.metadata_bytes + 64 * 1024
 
 
 def _secret(path: Path) -> bytes:

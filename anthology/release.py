@@ -26,7 +26,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pypdfium2
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -35,6 +35,7 @@ from pypdf import PdfReader, PdfWriter
 
 from . import __version__
 from .build import BuildResult, CheckedProject, build_book, slugify
+from .errors import AnthologyError
 from .fonts import font_runs
 from .layout.images import prepare_headshot
 from .model import Book, Contribution, Layout, Paragraph, TocLine
@@ -345,14 +346,32 @@ def _absolute(site_url: str):  # type: ignore[no-untyped-def]
 
 
 def _write_folder(folder: Path, files: dict[str, bytes], last: tuple[str, ...]) -> None:
-    """Write every file atomically (those in ``last`` at the end), then remove what the release no longer has."""
+    """Write every file atomically (those in ``last`` at the end), then remove what the last release had
+    and this one has not. Only a release folder (or an empty or new one) is written to, and only files
+    the previous release listed in its SHA256SUMS are ever removed.
+    """
+    previous = _listed_files(folder)
+    if previous is None and folder.is_dir() and any(folder.iterdir()):
+        raise AnthologyError(f"{folder} is not empty and holds no release (no SHA256SUMS); "
+                             "choose an empty folder, or the default dist/site/")
     for name in sorted(files, key=lambda n: n in last):
         target = folder / name
         if not (target.is_file() and target.read_bytes() == files[name]):
             write_atomically(target, files[name])
-    keep = {folder / name for name in files}
+    for name in sorted((previous or set()) - set(files)):
+        stale = folder / name
+        if stale.is_file() and not stale.is_symlink():
+            stale.unlink()
     for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_file() and path not in keep and not path.name.startswith("."):
-            path.unlink()
-        elif path.is_dir() and not any(path.iterdir()):
+        if path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
             path.rmdir()
+
+
+def _listed_files(folder: Path) -> set[str] | None:
+    """The files the release in ``folder`` consists of, by its SHA256SUMS; None if it holds none."""
+    try:
+        lines = (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError):
+        return None
+    names = {line.split("  ", 1)[1] for line in lines if "  " in line}
+    return {n for n in names if not n.startswith("/") and ".." not in PurePosixPath(n).parts} | {"SHA256SUMS"}

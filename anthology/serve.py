@@ -66,13 +66,17 @@ class SiteApp:
                 return Response(status=301, headers={"Location": f"/{relative}/"})
             path = path / "index.html"
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - handed to the response, which closes it
+            if not os.path.realpath(path).startswith(os.path.realpath(self.folder) + os.sep):
+                return _plain(404, "Not found.")  # a link inside the folder that leads out of it
+            # no final symlink, and never block on a FIFO
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except (OSError, ValueError):  # ValueError: a NUL in the path
             return _plain(404, "Not found.")
-        info = os.fstat(handle.fileno())
+        info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            handle.close()
+            os.close(descriptor)
             return _plain(404, "Not found.")
+        handle = os.fdopen(descriptor, "rb")
         response = Response(wrap_file(request.environ, handle), direct_passthrough=True,
                             mimetype=mimetypes.guess_type(path.name)[0] or "text/plain")
         response.content_length = info.st_size
@@ -102,8 +106,10 @@ class SiteApp:
             digest.update(block)
         handle.seek(0)
         with self._lock:
+            if len(self._etags) > 10_000:  # old versions of rebuilt files: forget them all at once
+                self._etags.clear()
             self._etags[key] = digest.hexdigest()
-        return self._etags[key]
+            return self._etags[key]
 
 
 def _plain(status: int, text: str, **headers: str) -> Response:
@@ -133,11 +139,15 @@ def watch(root: Path, rebuild: Callable[[], None], digest: Callable[[], str], in
     return thread
 
 
-def serve_forever(app: Callable, folder: Path, host: str, port: int) -> None:
-    """Serve the WSGI ``app`` (the release ``folder`` and the form) with Waitress until interrupted."""
+def serve_forever(app: Callable, folder: Path, host: str, port: int, largest_request: int) -> None:
+    """Serve the WSGI ``app`` (the release ``folder`` and the form) with Waitress until interrupted.
+
+    Waitress itself refuses a request body over ``largest_request`` bytes, before buffering it.
+    """
     from waitress import create_server
 
-    server = create_server(app, host=host, port=port, threads=8, ident="anthology")
+    server = create_server(app, host=host, port=port, threads=8, ident="anthology",
+                           max_request_body_size=largest_request)
     print(f"Serving {folder} at http://{host}:{server.effective_port}/ (Ctrl-C to stop)", flush=True)
     try:
         server.run()

@@ -19,6 +19,8 @@ as the book, so the proof is the entry as it will print.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import hmac
 import io
@@ -37,12 +39,13 @@ from .build import slugify
 from .diagnostics import Diagnostic, Report
 from .errors import AnthologyError
 from .layout.entry import describe_overflow, layout_entry, overflow
-from .photos import PhotoProblem, check_photo
+from .publish import write_atomically
 from .text import parse_entry
-from .validate import check_contribution_file
+from .validate import PHOTO_SUFFIXES, SLUG, check_contribution_file
 
 INVITES = Path("submissions") / "invites.json"
 INBOX = Path("contributions") / "inbox"
+REVISION = re.compile(r"[0-9]{3,6}")
 FIELDS = ("name", "title", "role", "organization", "bio", "website")
 
 
@@ -75,9 +78,13 @@ class Outcome:
 def invite(root: Path, name: str, email: str = "") -> tuple[Invite, str]:
     """Record an invitation; returns it and the secret token (shown once, stored only hashed)."""
     token = secrets.token_urlsafe(24)
-    record = Invite(name, slugify(name) or "contributor", email, _hash(token), time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                                                            time.gmtime()))
-    invites = [*load_invites(root), record]
+    existing = load_invites(root)
+    base = slugify(name) or "contributor"
+    taken = {i.slug for i in existing}
+    slug = next(candidate for candidate in (base, *(f"{base}-{n}" for n in range(2, 10_000)))
+                if candidate not in taken)  # two invitees never share an inbox folder or a proof
+    record = Invite(name, slug, email, _hash(token), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    invites = [*existing, record]
     path = root / INVITES
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_json(path, {"invites": [vars_of(i) for i in invites]})
@@ -102,8 +109,13 @@ def find_invite(root: Path, token: str) -> Invite | None:
     return found
 
 
-def submit(root: Path, invitation: Invite, fields: dict[str, str], body: str, photo: bytes | None) -> Outcome:
-    """Check a submission as ``check`` would; if it passes, store it as a new revision with its proof."""
+def submit(root: Path, invitation: Invite, fields: dict[str, str], body: str, photo: bytes | None,
+           *, store: bool = True) -> Outcome:
+    """Check a submission as ``check`` would; if it passes (and ``store``), keep it as a new revision with a proof.
+
+    The photo is judged by the same checks as any contribution's (by content,
+    within the book's limits) and stored re-encoded, under a name the server makes.
+    """
     outcome = Outcome()
     slug = invitation.slug
     staging = Path(tempfile.mkdtemp(prefix=".submission-", dir=_inbox(root)))
@@ -111,18 +123,12 @@ def submit(root: Path, invitation: Invite, fields: dict[str, str], body: str, ph
         values = {key: fields.get(key, "").strip() for key in FIELDS if fields.get(key, "").strip()}
         values["status"] = "proofed"
         if photo:
-            try:
-                cleaned = check_photo(photo, 50).jpeg
-            except PhotoProblem as problem:
-                outcome.errors.setdefault("photo", []).append(f"The photo {problem}. {problem.hint}.")
-                cleaned = None
-            if cleaned:
-                (staging / f"{slug}.jpg").write_bytes(cleaned)
-                values["photo"] = f"{slug}.jpg"
+            (staging / f"{slug}.jpg").write_bytes(photo)
+            values["photo"] = f"{slug}.jpg"
         yaml_text = "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
         (staging / f"{slug}.yaml").write_text(yaml_text, encoding="utf-8")
         (staging / f"{slug}.md").write_text(body.replace("\r\n", "\n"), encoding="utf-8")
-        return _check_and_store(root, slug, staging, f"{slug}.yaml", outcome)
+        return _check_and_store(root, slug, staging, f"{slug}.yaml", outcome, store=store)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -148,10 +154,13 @@ def submit_files(root: Path, files: dict[str, bytes]) -> dict[str, Outcome]:
         slug = slugify(stem) or "entry"
         staging = Path(tempfile.mkdtemp(prefix=".submission-", dir=_inbox(root)))
         try:
-            for name, content in files.items():
-                if Path(name).stem == stem or not name.endswith((".yaml", ".md")):
-                    (staging / (slug + Path(name).suffix if Path(name).stem == stem else Path(name).name)).write_bytes(
-                        content)
+            own = {name: content for name, content in files.items() if Path(name).stem == stem}
+            text = b"".join(own.values())
+            for name, content in own.items():
+                (staging / (slug + Path(name).suffix)).write_bytes(content)
+            for name, content in files.items():  # only the images this entry names travel with it
+                if name not in own and name.lower().endswith(tuple(PHOTO_SUFFIXES)) and name.encode() in text:
+                    (staging / name).write_bytes(content)
             metadata = f"{slug}.yaml" if (staging / f"{slug}.yaml").exists() else f"{slug}.md"
             results[stem] = _check_and_store(root, slug, staging, metadata, Outcome(warnings=notes.get(stem, [])))
         finally:
@@ -160,7 +169,8 @@ def submit_files(root: Path, files: dict[str, bytes]) -> dict[str, Outcome]:
     return results
 
 
-def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcome: Outcome) -> Outcome:
+def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcome: Outcome,
+                     *, store: bool = True) -> Outcome:
     report = Report()
     contribution, layout = check_contribution_file(root, staging / metadata, report)
     entry = parse_entry(contribution, report) if contribution else None
@@ -170,8 +180,10 @@ def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcom
             outcome.errors.setdefault(_field_of(diagnostic, staging, slug), []).append(message)
         else:
             outcome.warnings.append(message)
-    if outcome.errors or entry is None or layout is None:
+    if outcome.errors or entry is None or layout is None or contribution is None or not store:
         return outcome
+    if contribution.photo is not None:  # keep the cleaned pixels, never the upload's own bytes
+        contribution.photo.path.write_bytes(contribution.photo.jpeg)
     piece = layout_entry(entry, layout)
     over = overflow(piece, layout)
     outcome.pages = piece.page_count
@@ -205,16 +217,18 @@ def _field_of(diagnostic: Diagnostic, staging: Path, slug: str) -> str:
 
 def _commit(root: Path, slug: str, staging: Path) -> Path:
     """Rename the finished staging folder to the next free revision: never a half-written entry."""
-    folder = _inbox(root) / slug
-    folder.mkdir(parents=True, exist_ok=True)
-    number = 1 + max((int(p.name) for p in folder.iterdir() if p.name.isdigit()), default=0)
-    while True:
+    for _ in range(1000):
+        folder = _inbox(root) / slug
+        folder.mkdir(parents=True, exist_ok=True)
+        number = 1 + max((int(p.name) for p in folder.iterdir() if REVISION.fullmatch(p.name)), default=0)
         target = folder / f"{number:03d}"
         try:
-            staging.rename(target)  # fails if another request took this number first
+            staging.rename(target)
             return target
-        except OSError:
-            number += 1
+        except OSError as error:  # another request took the number, or the folder was just accepted away
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOENT):
+                raise
+    raise AnthologyError(f"could not store a revision of '{slug}'")
 
 
 STALE_STAGING_SECONDS = 3600
@@ -249,12 +263,12 @@ def inbox(root: Path) -> list[InboxItem]:
     base = root / INBOX
     for folder in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")) if base.is_dir() \
             else []:
-        revisions = sorted(p for p in folder.iterdir() if p.name.isdigit())
+        revisions = sorted(p for p in folder.iterdir() if REVISION.fullmatch(p.name))
         if not revisions:
             continue
         latest = revisions[-1]
         report = Report()
-        contribution, layout = check_contribution_file(root, latest / f"{folder.name}.yaml", report)
+        contribution, layout = check_contribution_file(root, _metadata_file(latest, folder.name), report)
         budget = ""
         if contribution and layout and not report.errors:
             piece = layout_entry(parse_entry(contribution, report), layout)
@@ -265,13 +279,25 @@ def inbox(root: Path) -> list[InboxItem]:
     return items
 
 
+def _metadata_file(revision: Path, slug: str) -> Path:
+    yaml_file = revision / f"{slug}.yaml"
+    return yaml_file if yaml_file.exists() else revision / f"{slug}.md"
+
+
 def accept(root: Path, slug: str) -> Path:
-    """Move the latest revision into the book as approved; an earlier version goes to ``.previous/``."""
+    """Move the latest revision into the book as approved; an earlier version goes to ``.previous/``.
+
+    Only the entry's own files are written (``<slug>.yaml``/``.md`` and its photo,
+    renamed ``<slug>.<ext>`` if needed), so no other entry's file can be replaced.
+    """
+    _check_slug(slug)
     item = next((i for i in inbox(root) if i.slug == slug), None)
     if item is None:
         raise AnthologyError(f"no submission '{slug}' in {INBOX}")
     if item.problems:
         raise AnthologyError(f"'{slug}' has {item.problems} error(s); run 'anthology review' to see them")
+    contribution, _ = check_contribution_file(root, _metadata_file(item.folder, slug), Report())
+    assert contribution is not None
     contributions = root / "contributions"
     existing = [p for p in contributions.iterdir() if p.is_file() and p.stem == slug]
     if existing:
@@ -279,18 +305,46 @@ def accept(root: Path, slug: str) -> Path:
         keep.mkdir(parents=True)
         for path in existing:
             path.rename(keep / path.name)
-    for path in item.folder.iterdir():
-        if path.name == "proof.pdf":
+    photo_name = ""
+    if contribution.photo is not None:
+        photo_name = f"{slug}{contribution.photo.path.suffix.lower()}"
+        write_atomically(contributions / photo_name, contribution.photo.jpeg)
+    for name in (f"{slug}.yaml", f"{slug}.md"):
+        source = item.folder / name
+        if not source.exists():
             continue
-        text = path.read_bytes()
-        if path.suffix == ".yaml":
-            text = re.sub(rb"^status: .*$", b'status: "approved"', text, flags=re.MULTILINE)
-        (contributions / path.name).write_bytes(text)
-    shutil.rmtree(item.folder.parent)
+        text = source.read_text(encoding="utf-8")
+        text = _set_field(text, "status", "approved", front_matter=name.endswith(".md") and not (
+            item.folder / f"{slug}.yaml").exists())
+        if photo_name:
+            text = _set_field(text, "photo", photo_name, front_matter=name.endswith(".md") and not (
+                item.folder / f"{slug}.yaml").exists())
+        write_atomically(contributions / name, text.encode())
+    for revision in item.folder.parent.iterdir():  # this revision and older ones; a newer one stays
+        if REVISION.fullmatch(revision.name) and int(revision.name) <= int(item.revision):
+            shutil.rmtree(revision)
+    with contextlib.suppress(OSError):
+        item.folder.parent.rmdir()
     return contributions / f"{slug}.yaml"
 
 
+def _set_field(text: str, key: str, value: str, *, front_matter: bool) -> str:
+    """Set ``key: value`` in YAML text (only inside the front matter of a Markdown file)."""
+    if front_matter and not text.startswith("---\n"):
+        return text
+    head, _, rest = text.partition("\n---") if front_matter else (text, "", "")
+    line = f"{key}: {json.dumps(value, ensure_ascii=False)}"
+    if front_matter:
+        head = head[4:]
+    if re.search(rf"^{key}:", head, flags=re.MULTILINE):
+        head = re.sub(rf"^{key}:.*$", line, head, count=1, flags=re.MULTILINE)
+    else:
+        head = head.rstrip("\n") + "\n" + line + "\n"
+    return f"---\n{head.rstrip(chr(10))}\n---{rest}" if front_matter else head
+
+
 def reject(root: Path, slug: str, reason: str) -> Path:
+    _check_slug(slug)
     folder = root / INBOX / slug
     if not folder.is_dir():
         raise AnthologyError(f"no submission '{slug}' in {INBOX}")
@@ -299,6 +353,11 @@ def reject(root: Path, slug: str, reason: str) -> Path:
     folder.rename(target)
     (target / "REJECTED.txt").write_text(reason + "\n", encoding="utf-8")
     return target
+
+
+def _check_slug(slug: str) -> None:
+    if not SLUG.fullmatch(slug):
+        raise AnthologyError(f"'{slug}' is not an entry's name (lower-case letters, digits, '-')")
 
 
 MAX_ZIP_ENTRIES = 50
@@ -327,6 +386,9 @@ def files_from_zip(data: bytes) -> dict[str, bytes]:
             if ("\\" in name or pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name)
                     or (member.external_attr >> 16) & 0o170000 == 0o120000):
                 problems.append(f"{name!r} is a link or points outside the archive")
+                continue
+            if not pure.name or pure.name in (".", ".."):
+                problems.append(f"{name!r} has no file name")
                 continue
             if pure.name in files:
                 problems.append(f"{pure.name!r} appears twice")
@@ -390,7 +452,5 @@ def _hash(token: str) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from .publish import write_atomically
-
     write_atomically(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode())
 

@@ -250,15 +250,16 @@ def _contribution(folder: Path, path: Path, node: Node | None, body: str | None,
     values = _check_mapping(node, schema.CONTRIBUTION_FIELDS, path, report)
     if body is not None and not body.strip():
         report.error(body_position, "the entry's body is empty", "write the text of the entry")
+    photo = None
+    if values is not None and "photo" in values:  # checked whatever else is wrong: every problem in one pass
+        name, position = values["photo"]
+        photo = _check_photo(folder, name, position, printing, report)
     if values is None or body is None or not {"name", "title"} <= values.keys():
         return None
     body = printing.check_body(body, body_position, "body", report)
     printing.check_fields(values, report)
     positions = {key: position for key, (_, position) in values.items()}
-    photo = None
-    if "photo" in values:
-        name, position = values.pop("photo")
-        photo = _check_photo(folder, name, position, printing, report)
+    values.pop("photo", None)
     plain = {key: value for key, (value, _) in values.items()}
     return Contribution(slug=slug, body=body, body_position=body_position, photo=photo,
                         source=path, positions=positions, **plain)

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from anthology.release import build_release
 
-from .conftest import REPO, entry, words
+from .conftest import REPO, entry
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,6 @@ def test_contributor_text_is_escaped_in_the_site(make_project, tmp_path):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Body <b>text</b>" in (release.folder / "c" / "eve-script-alert-1-script.html").read_text().replace(
         "&lt;", "<").replace("&gt;", ">")
-    assert words("Eve") == ["Eve"]
 
 
 def test_a_second_release_reports_who_moved(make_project, tmp_path):
@@ -89,3 +88,30 @@ def test_a_second_release_reports_who_moved(make_project, tmp_path):
     (root / "contributions/ann-able.md").write_text(long)
     second = build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
     assert [str(m) for m in second.moves] == ["Bo Brand: page 2 → 3"]
+
+
+def test_a_release_never_deletes_what_it_did_not_write(make_project, tmp_path):
+    from anthology.errors import AnthologyError
+
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    documents = tmp_path / "Documents"
+    documents.mkdir()
+    (documents / "thesis.docx").write_bytes(b"years of work")
+    with pytest.raises(AnthologyError, match="not empty and holds no release"):
+        build_release(root, documents, book_output=tmp_path / "b.pdf")
+    assert (documents / "thesis.docx").read_bytes() == b"years of work"
+    site = tmp_path / "site"
+    build_release(root, site, book_output=tmp_path / "b.pdf")
+    (site / "notes.txt").write_text("the editor's own file")
+    (root / "contributions/ann-able.yaml").write_text('name: "Ann Able"\ntitle: "One"\nbio: "New"\n')
+    (root / "anthology.yaml").write_text('title: "A Small Book"\nedition: "Second"\n')
+    second = build_release(root, site, book_output=tmp_path / "b.pdf")
+    assert [p.name for p in site.glob("*.pdf")] == [second.pdf.name] == ["a-small-book-second.pdf"]
+    assert (site / "notes.txt").exists()  # not listed in the release, so never removed
+
+
+def test_spreadsheet_formulas_in_names_are_defused_in_the_csv(make_project, tmp_path):
+    root = make_project(entry("=HYPERLINK(x)", "+Title", "Words.\n"))
+    release = build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
+    row = next(csv.DictReader(io.StringIO((release.folder / "contributors.csv").read_text())))
+    assert row["name"] == "'=HYPERLINK(x)" and row["title"] == "'+Title"

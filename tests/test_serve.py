@@ -132,3 +132,18 @@ def test_watch_rebuilds_when_the_inputs_change_and_survives_a_failed_rebuild(tmp
     time.sleep(0.1)
     stop.set()
     assert state["rebuilds"] == 2  # the first rebuild failed, the watcher went on
+
+
+def test_links_and_fifos_in_the_site_folder_are_not_served(site):
+    import os
+
+    release, port = site
+    os.symlink("/etc/passwd", release.folder / "leak.txt")
+    os.mkfifo(release.folder / "pipe.txt")
+    try:
+        for path in ("/leak.txt", "/pipe.txt"):
+            status, _, body = get(port, path)
+            assert status == 404 and b"root:" not in body
+    finally:
+        (release.folder / "leak.txt").unlink()
+        (release.folder / "pipe.txt").unlink()

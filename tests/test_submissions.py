@@ -201,3 +201,52 @@ def test_a_staging_folder_left_by_a_killed_server_is_cleared_later(project):
     assert submit(project, record, {"name": "Hal Later", "title": "T"}, "Words.\n", None).accepted
     assert not leftover.exists() and fresh.exists()  # another request may still be writing that one
     assert main(["review", str(project)]) == 0
+
+
+def test_a_post_without_consent_is_checked_but_never_stored(project):
+    _, token = invite(project, "Gus Guard")
+    client = Client(IntakeApp(project, project / "dist/site"))
+    form = client.get(f"/submit?token={token}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    answer = client.post("/submit", data={"token": token, "csrf": csrf, "name": "Gus Guard", "title": "T",
+                                          "body": "Words."})
+    assert answer.status_code == 422 and "Please agree to publication" in answer.get_data(as_text=True)
+    assert not (project / INBOX / "gus-guard").exists()
+
+
+def test_two_invitees_with_the_same_name_never_share_an_inbox_or_a_proof(project):
+    first, first_token = invite(project, "Anna Müller")
+    second, second_token = invite(project, "Anna Muller")
+    assert (first.slug, second.slug) == ("anna-muller", "anna-muller-2")
+    submit(project, first, {"name": "Anna Müller", "title": "Mine"}, "Private draft.\n", None)
+    client = Client(IntakeApp(project, project / "dist/site"))
+    assert client.get(f"/proof?token={first_token}&rev=001").status_code == 200
+    assert client.get(f"/proof?token={second_token}&rev=001").status_code == 404
+
+
+def test_accepting_writes_only_the_entrys_own_files(project):
+    files = {"eve.yaml": b'name: "Eve Example"\ntitle: "E"\nphoto: "face.png"\n', "eve.md": b"Eve's words.\n",
+             "face.png": image_bytes(size=(200, 200), fmt="PNG"), "ann-able.jpg": b"not eve's",
+             "junk.yml": b"x: 1\n", "fm.md": b'---\nname: "Fi Front"\ntitle: "F"\n---\nFront matter words.\n'}
+    outcomes = submit_files(project, files)
+    assert outcomes["eve"].accepted and outcomes["fm"].accepted
+    assert sorted(p.name for p in outcomes["eve"].revision.iterdir()) == ["eve.md", "eve.yaml", "face.png", "proof.pdf"]
+    before = sorted(p.name for p in (project / "contributions").iterdir())
+    assert main(["accept", "eve", "--project", str(project)]) == 0
+    assert main(["accept", "fm", "--project", str(project)]) == 0
+    after = sorted(p.name for p in (project / "contributions").iterdir())
+    assert sorted(set(after) - set(before)) == ["eve.md", "eve.png", "eve.yaml", "fm.md"]
+    assert 'photo: "eve.png"' in (project / "contributions/eve.yaml").read_text()
+    front = (project / "contributions/fm.md").read_text()
+    assert front.startswith("---\n") and 'status: "approved"' in front.split("---")[1]
+    assert "Front matter words." in front
+    assert main(["check", str(project)]) == 0
+    assert main(["reject", "..", "--reason", "x", "--project", str(project)]) == 1
+
+
+def test_a_zip_member_without_a_name_is_refused(project):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("."), b"x")
+    with pytest.raises(AnthologyError, match="refused"):
+        files_from_zip(out.getvalue())
