@@ -16,6 +16,3 @@ class ProjectError(AnthologyError):
         super().__init__(f"the project has errors ({report.summary()})")
         self.report = report
 
-
-class BuildError(AnthologyError):
-    """Laying out or writing the book failed although the inputs checked clean."""
