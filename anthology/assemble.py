@@ -129,7 +129,6 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
 
     placements = [(p, 0) for p in placed_front] + [(p, front_count) for p in placed_body]
     furniture, kinds = _furniture_plan(book, layout, placements, by_slug)
-    readers = [PdfReader(io.BytesIO(p.piece.pdf)) if p.piece else None for p, _ in placements]
     overlay_pdf, overlay_fonts = render_furniture(layout, furniture)
     overlay = PdfReader(io.BytesIO(overlay_pdf))
     writer = PdfWriter()
@@ -137,11 +136,12 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     carrier = font_carrier({*overlay_fonts, *(f for p, _ in placements if p.piece for f in p.piece.fonts)})
     _share_fonts(PdfReader(io.BytesIO(carrier)), writer, shared_fonts)
     links: list[tuple[int, tuple[float, float, float, float], str]] = []
-    for (placed, offset), reader in zip(placements, readers, strict=True):
+    for placed, offset in placements:
         start = offset + placed.index
-        if placed.piece is None or reader is None:
+        if placed.piece is None:
             writer.add_blank_page(layout.page_width, layout.page_height)
             continue
+        reader = PdfReader(io.BytesIO(placed.piece.pdf))  # one at a time: a big book's readers need not all live
         _share_fonts(reader, writer, shared_fonts)
         for number, page in enumerate(reader.pages):
             writer.add_page(page)
