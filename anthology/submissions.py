@@ -38,7 +38,7 @@ from .assemble import standalone
 from .build import slugify
 from .diagnostics import Diagnostic, Report
 from .errors import AnthologyError
-from .layout.entry import describe_overflow, layout_entry, overflow
+from .layout.entry import budget_verdict, layout_entry
 from .publish import write_atomically
 from .text import parse_entry
 from .validate import PHOTO_SUFFIXES, SLUG, check_contribution_file
@@ -185,10 +185,8 @@ def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcom
     if contribution.photo is not None:  # keep the cleaned pixels, never the upload's own bytes
         contribution.photo.path.write_bytes(contribution.photo.jpeg)
     piece = layout_entry(entry, layout)
-    over = overflow(piece, layout)
     outcome.pages = piece.page_count
-    outcome.budget = (describe_overflow(*over, layout.entry_pages) if over
-                      else f"fits its {layout.entry_pages}-page budget" if layout.entry_pages else "")
+    outcome.budget = budget_verdict(piece, layout)
     outcome.proof = standalone(piece)
     (staging / "proof.pdf").write_bytes(outcome.proof)
     outcome.revision = _commit(root, slug, staging)
@@ -272,8 +270,7 @@ def inbox(root: Path) -> list[InboxItem]:
         budget = ""
         if contribution and layout and not report.errors:
             piece = layout_entry(parse_entry(contribution, report), layout)
-            over = overflow(piece, layout)
-            budget = describe_overflow(*over, layout.entry_pages) if over else "fits"
+            budget = budget_verdict(piece, layout)
         stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(latest.stat().st_mtime))
         items.append(InboxItem(folder.name, latest.name, latest, stamp, len(report.errors), budget))
     return items

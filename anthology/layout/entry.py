@@ -87,6 +87,14 @@ def overflow(piece: Piece, layout: Layout) -> tuple[int, int] | None:
     return piece.page_count - budget - 1, max(1, lines)
 
 
+def budget_verdict(piece: Piece, layout: Layout) -> str:
+    """"fits its 1-page budget", how far the entry runs over, or "" when the layout sets no budget."""
+    if not layout.entry_pages:
+        return ""
+    over = overflow(piece, layout)
+    return describe_overflow(*over, layout.entry_pages) if over else f"fits its {layout.entry_pages}-page budget"
+
+
 def describe_overflow(pages: int, lines: int, budget: int) -> str:
     over = " + ".join(part for part in (f"{pages} page{'s' * (pages != 1)}" if pages else "",
                                         f"{lines} line{'s' * (lines != 1)}") if part)
