@@ -1,17 +1,24 @@
 # Two entry points for a fresh machine (see README): `make book` and `make test`.
-# Both create .venv and install the package with its test tools when pyproject.toml changes.
+# `make book` installs only what building needs; `make test` adds the test tools.
+# Each stamp is remade when pyproject.toml changes.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+
+$(VENV)/.runtime: pyproject.toml | $(VENV)/bin/python
+	$(PIP) -e .
 	touch $@
 
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) -e '.[test]'
+	touch $(VENV)/.runtime $@
+
 .PHONY: book test lint
-book: $(VENV)/.installed
+book: $(VENV)/.runtime
 	$(PY) compile.py build .
 
 test: $(VENV)/.installed browser

@@ -57,10 +57,6 @@ from .model import Block, Book, BookConfig, Entry, Layout, PageRange, Piece, Toc
 ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
 
-INDEX_TITLE = "Index of contributors"
-ABOUT_TITLE = "About the editor"
-
-
 def roman(number: int) -> str:
     out = ""
     for value, letters in ROMAN:
@@ -108,7 +104,7 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     label_of = {p.piece.key: str(p.index + 1) for p in placed_body if p.piece}
     back: list[Piece] = [_index_piece(book, layout, entries, label_of)]
     if texts.about_editor:
-        back.append(render_text_page(book, layout, "about", ABOUT_TITLE, texts.about_editor))
+        back.append(render_text_page(book, layout, "about", book.words("about_editor"), texts.about_editor))
     placed_back, body_end = _place(back, layout.recto_starts, first_index=body_end)
     label_of |= {p.piece.key: str(p.index + 1) for p in placed_back if p.piece}
     placed_body += placed_back
@@ -116,9 +112,9 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     lines = _contents_lines(book, entries, body, label_of)
     front_pieces = [render_cover(book, layout), render_title_page(book, layout)]
     if texts.intro:
-        front_pieces.append(render_text_page(book, layout, "intro", "Introduction", texts.intro,
+        front_pieces.append(render_text_page(book, layout, "intro", book.words("introduction"), texts.intro,
                                              signature=book.editor))
-    front_pieces.append(render_listing(book, layout, "contents", "Contents", lines))
+    front_pieces.append(render_listing(book, layout, "contents", book.words("contents"), lines))
     placed_front, front_count = _place(front_pieces, layout.recto_starts)
     if layout.recto_starts and front_count % 2:
         placed_front.append(_Placed(None, front_count))  # page 1 of the body is a right-hand page
@@ -129,7 +125,7 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
 
     placements = [(p, 0) for p in placed_front] + [(p, front_count) for p in placed_body]
     furniture, kinds = _furniture_plan(book, layout, placements, by_slug)
-    overlay_pdf, overlay_fonts = render_furniture(layout, furniture)
+    overlay_pdf, overlay_fonts = render_furniture(layout, furniture, book.words("proof"))
     overlay = PdfReader(io.BytesIO(overlay_pdf))
     writer = PdfWriter()
     shared_fonts: dict[str, IndirectObject] = {}
@@ -156,7 +152,7 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     _stamp(writer, overlay, [bool(f.folio or f.running_head or f.proof) for f in furniture])
 
     toc = _outline(writer, book, body, entries, start_of, label_of)
-    labels = (PageRange(0, 0, "", "Cover"), PageRange(1, front_count - 1, "/r"),
+    labels = (PageRange(0, 0, "", book.words("cover")), PageRange(1, front_count - 1, "/r"),
               PageRange(front_count, total - 1, "/D"))
     for label in labels:
         writer.set_page_label(label.first_index, label.last_index, style=label.style or None,
@@ -180,7 +176,8 @@ def _body_pieces(book: BookConfig, layout: Layout, texts: BookTexts, entries: Se
         number = part_of.get(slug)
         if number and not any(p.key == f"part-{number}" for p in body):
             intro = texts.part_intros[number - 1] if number - 1 < len(texts.part_intros) else ()
-            body.append(layout_divider(book.parts[number - 1], number, intro, layout, book.language))
+            body.append(layout_divider(book.parts[number - 1], number, intro, layout, book.language,
+                                       book.words("part", number=number)))
         body.append(piece_of[slug])
     return body
 
@@ -200,14 +197,14 @@ def _contents_lines(book: BookConfig, entries: Sequence[Entry], body: list[Piece
     for piece in body:
         if piece.kind == "divider":
             number = int(piece.key.split("-")[1])
-            lines.append(ContentsLine(piece.key, f"Part {number}: {book.parts[number - 1].title}", "",
-                                      label_of[piece.key], level=0))
+            title = book.words("part_title", number=number, title=book.parts[number - 1].title)
+            lines.append(ContentsLine(piece.key, title, "", label_of[piece.key], level=0))
         else:
             c = by_slug[piece.key]
             lines.append(ContentsLine(c.slug, c.title, c.name, label_of[c.slug]))
-    lines.append(ContentsLine("index", INDEX_TITLE, "", label_of["index"], level=0))
+    lines.append(ContentsLine("index", book.words("index"), "", label_of["index"], level=0))
     if "about" in label_of:
-        lines.append(ContentsLine("about", ABOUT_TITLE, "", label_of["about"], level=0))
+        lines.append(ContentsLine("about", book.words("about_editor"), "", label_of["about"], level=0))
     return lines
 
 
@@ -224,7 +221,7 @@ def _index_piece(book: BookConfig, layout: Layout, entries: Sequence[Entry], lab
             items.append(letter)
         shown = c.sort_as or index_name(c.name, "", inverted=True)
         items.append(ContentsLine(c.slug, shown, c.title, label_of[c.slug]))
-    return render_listing(book, layout, "index", INDEX_TITLE, items)
+    return render_listing(book, layout, "index", book.words("index"), items)
 
 
 def index_name(name: str, sort_as: str, *, inverted: bool = False) -> str:
@@ -292,23 +289,24 @@ def _outline(writer: PdfWriter, book: BookConfig, body: list[Piece], entries: Se
     """Bookmarks (parts as parents of their entries), one named destination per entry."""
     by_slug = {e.contribution.slug: e.contribution for e in entries}
     if "intro" in start_of:
-        writer.add_outline_item(title="Introduction", page_number=start_of["intro"])
-    writer.add_outline_item(title="Contents", page_number=start_of["contents"])
+        writer.add_outline_item(title=book.words("introduction"), page_number=start_of["intro"])
+    writer.add_outline_item(title=book.words("contents"), page_number=start_of["contents"])
     toc, parent, part_title = [], None, ""
     for piece in body:
         if piece.kind == "divider":
             number = int(piece.key.split("-")[1])
             part_title = book.parts[number - 1].title
-            parent = writer.add_outline_item(title=f"Part {number}: {part_title}", page_number=start_of[piece.key])
+            parent = writer.add_outline_item(title=book.words("part_title", number=number, title=part_title),
+                                             page_number=start_of[piece.key])
             writer.add_named_destination(title=piece.key, page_number=start_of[piece.key])
             continue
         c = by_slug[piece.key]
         writer.add_outline_item(title=f"{c.name}: {c.title}", page_number=start_of[c.slug], parent=parent)
         writer.add_named_destination(title=c.slug, page_number=start_of[c.slug])
         toc.append(TocLine(c.slug, c.title, c.name, label_of[c.slug], start_of[c.slug], part_title))
-    writer.add_outline_item(title=INDEX_TITLE, page_number=start_of["index"])
+    writer.add_outline_item(title=book.words("index"), page_number=start_of["index"])
     if "about" in start_of:
-        writer.add_outline_item(title=ABOUT_TITLE, page_number=start_of["about"])
+        writer.add_outline_item(title=book.words("about_editor"), page_number=start_of["about"])
     return tuple(toc)
 
 

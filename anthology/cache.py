@@ -30,9 +30,10 @@ PACKAGE = Path(__file__).parent
 
 @functools.cache
 def program_fingerprint() -> str:
-    """This program and its fonts: any change to either invalidates every cached entry."""
+    """This program, its fonts and its word tables: any change to either invalidates every cached entry."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("layout.yaml")):
+    for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("layout.yaml")) \
+            + sorted(PACKAGE.glob("languages/*.yaml")):
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     for family in FAMILIES.values():
         for path in dataclasses.astuple(family):

@@ -26,12 +26,29 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+PROJECT_HELP = "the anthology's folder (default: the current folder)"
+
+
+def _project(parser: argparse.ArgumentParser, old_option: bool = False) -> None:
+    """The one way to name the project: an optional positional PROJECT (``--project`` kept hidden where it was)."""
+    parser.add_argument("project", nargs="?", type=Path, metavar="PROJECT", help=PROJECT_HELP)
+    if old_option:
+        parser.add_argument("--project", dest="project_option", type=Path, help=argparse.SUPPRESS)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="anthology", description="Build an anthology PDF from contributors' entries.")
+    parser = _Parser(prog="anthology", description="Build an anthology PDF from contributors' entries.",
+                     epilog="Without a command, anthology builds the book: `anthology [PROJECT]` is `anthology build`.")
     parser.add_argument("--version", action="version", version=f"anthology {__version__}")
-    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    init = commands.add_parser("init", help="start a new anthology: anthology.yaml, an example entry, intro.md")
+    init.add_argument("project", nargs="?", type=Path, metavar="PROJECT",
+                      help="folder for the new anthology, created if missing (default: the current folder)")
+    init.add_argument("--title", help='the book\'s title (default: "My Anthology")')
+    init.add_argument("--layout", help="a built-in layout: perspectives (default), pocket or a4-report")
+    init.add_argument("--language", help="the book's language, e.g. fr (default: en)")
     build = commands.add_parser("build", help="check the project and build the book PDF (the default)")
-    build.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    _project(build)
     build.add_argument("-o", "--output", type=Path, help="PDF to write (default: dist/<title>.pdf)")
     build.add_argument("--skip-invalid", action="store_true",
                        help="leave out contributions with errors (listed) instead of refusing to build")
@@ -47,51 +64,80 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--final", action="store_true",
                        help="the release build: refuse while any entry is not approved (no PROOF marks)")
     check = commands.add_parser("check", help="report every problem in the project, build nothing")
-    check.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    _project(check)
     check.add_argument("--layout", dest="lay_out", action="store_true",
                        help="also lay out every entry and report those over the layout's page budget")
     layouts = commands.add_parser("layouts", help="list the layouts a project can use")
-    layouts.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    _project(layouts)
     dist = commands.add_parser("dist", help="build the book and write the release folder (download page, kits)")
-    dist.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    _project(dist)
     dist.add_argument("-o", "--output", type=Path, help="release folder (default: dist/site/)")
     serve = commands.add_parser("serve", help="serve the release folder over HTTP, building it when stale")
-    serve.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    _project(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    serve.add_argument("--watch", action="store_true", help="rebuild when the project's files change")
+    serve.add_argument("--watch", action="store_true",
+                       help="rebuild when the project's files change; open pages reload themselves")
     new = commands.add_parser("new", help="write a filled-in template entry for a contributor")
-    new.add_argument("name", help='the contributor\'s name, e.g. "Zoë Lindqvist"')
-    new.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    new.add_argument("name", metavar="NAME", help='the contributor\'s name, e.g. "Zoë Lindqvist"')
+    _project(new)
     invite = commands.add_parser("invite", help="invite a contributor to the submission form; prints their link")
-    invite.add_argument("name")
-    invite.add_argument("--email", default="")
-    invite.add_argument("--project", dest="project", default=".", type=Path)
-    invite.add_argument("--base-url", default="http://127.0.0.1:8000/", help="where serve is reachable")
-    submit = commands.add_parser("submit", help="put entries received as files (.yaml+.md, .md, .zip) in the inbox")
-    submit.add_argument("files", nargs="+", type=Path)
-    submit.add_argument("--project", dest="project", default=".", type=Path)
-    review = commands.add_parser("review", help="list the submissions waiting in the inbox")
-    review.add_argument("project", nargs="?", default=".", type=Path, help="project folder (default: .)")
+    invite.add_argument("name", metavar="NAME", help='the contributor\'s name, e.g. "Zoë Lindqvist"')
+    _project(invite, old_option=True)
+    invite.add_argument("--email", default="", help="their address, kept with the invitation (optional)")
+    invite.add_argument("--base-url", default="http://127.0.0.1:8000/",
+                        help="where serve is reachable, for the link (default: http://127.0.0.1:8000/)")
+    submit = commands.add_parser("submit", help="put entries received as files (.yaml+.md, .md, .zip) in the inbox",
+                                 usage="anthology submit [-h] FILE [FILE ...] [PROJECT]")
+    submit.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                        help="a .yaml with its .md or .docx, a front-matter .md, or a .zip of them; "
+                             "a last argument that is a folder is the PROJECT (default: the current folder)")
+    submit.add_argument("--project", dest="project_option", type=Path, help=argparse.SUPPRESS)
+    review = commands.add_parser("review", help="list the submissions waiting in the inbox, with who sent them")
+    _project(review)
     accept = commands.add_parser("accept", help="move a submission from the inbox into the book, approved")
-    accept.add_argument("slug")
-    accept.add_argument("--project", dest="project", default=".", type=Path)
+    accept.add_argument("slug", metavar="SLUG", help="the submission's name in the inbox, as `review` lists it")
+    _project(accept, old_option=True)
     reject = commands.add_parser("reject", help="take a submission out of the inbox, with a reason")
-    reject.add_argument("slug")
-    reject.add_argument("--reason", required=True)
-    reject.add_argument("--project", dest="project", default=".", type=Path)
+    reject.add_argument("slug", metavar="SLUG", help="the submission's name in the inbox, as `review` lists it")
+    _project(reject, old_option=True)
+    reject.add_argument("--reason", required=True, help="why, kept beside the rejected files")
     return parser
+
+
+COMMANDS = ("init", "build", "check", "layouts", "dist", "serve", "new", "invite", "submit", "review", "accept",
+            "reject")
+
+
+def _chosen_project(options: argparse.Namespace) -> Path | str:
+    """The project folder, however it was given; a message when it was given twice, differently."""
+    positional = getattr(options, "project", None)
+    if options.command == "submit":
+        files = options.files
+        positional = files.pop() if len(files) > 1 and files[-1].is_dir() else None
+    old = getattr(options, "project_option", None)
+    if old is not None and positional is not None and old != positional:
+        return f"the project is given twice ('{positional}' and --project '{old}'); give it once"
+    return old or positional or Path(".")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in ("build", "check", "layouts", "dist", "serve", "new", "invite", "submit", "review",
-                                   "accept", "reject", "-h", "--help", "--version"):
+    if not args or args[0] not in (*COMMANDS, "-h", "--help", "--version"):
         args.insert(0, "build")
     options = _parser().parse_args(args)
-    root: Path = options.project
+    root = _chosen_project(options)
+    if isinstance(root, str):
+        print(f"anthology: error: {root}", file=sys.stderr)
+        return 2
+    options.project = root
+    if options.command == "init":
+        from .desk import run
+
+        return run(options)
     if not root.is_dir():
-        print(f"anthology: error: project folder '{root}' does not exist", file=sys.stderr)
+        print(f"anthology: error: project folder '{root}' does not exist; create one with: anthology init {root}",
+              file=sys.stderr)
         return 2
     if options.command == "check":
         return _check(root, options.lay_out)

@@ -1,4 +1,4 @@
-"""The editor's desk on the command line: new, invite, submit, review, accept, reject.
+"""The editor's desk on the command line: init, new, invite, submit, review, accept, reject.
 
 Thin handlers over :mod:`anthology.submissions`; each prints what it did and
 returns an exit code (0 done, 1 refused or failed).
@@ -14,28 +14,37 @@ from pathlib import Path
 from . import schema
 from .build import slugify
 from .errors import AnthologyError
-from .publish import write_atomically
+from .starter import SCHEMA_FILE, StarterOptions, init_project, write_schema
 from .submissions import accept, inbox, invite, reject, submit_files
-
-SCHEMA_FILE = Path("schema") / "contribution.schema.json"
 
 
 def run(options: argparse.Namespace) -> int:
     root: Path = options.project.resolve()
     try:
-        return {"new": _new, "invite": _invite, "submit": _submit, "review": _review, "accept": _accept,
+        return {"init": _init, "new": _new, "invite": _invite, "submit": _submit, "review": _review, "accept": _accept,
                 "reject": _reject}[options.command](root, options)
     except AnthologyError as error:
         print(f"anthology: error: {error}", file=sys.stderr)
         return 1
 
 
-def write_schema(root: Path) -> Path:
-    """``schema/contribution.schema.json``, regenerated from the validator's own field list."""
-    path = root / SCHEMA_FILE
-    write_atomically(path, (json.dumps(schema.contribution_json_schema(), ensure_ascii=False, indent=2) + "\n")
-                     .encode())
-    return path
+def _init(root: Path, options: argparse.Namespace) -> int:
+    defaults = StarterOptions()
+    written = init_project(root, StarterOptions(title=options.title or defaults.title,
+                                                layout=options.layout or defaults.layout,
+                                                language=options.language or defaults.language))
+    print(f"Started a new anthology in {root} ({len(written)} files). Next:")
+    if root != Path.cwd().resolve():
+        print(f"  cd {_quoted(root)}")
+    print('  anthology new "A Contributor"    # one template entry per contributor')
+    print("  anthology check                   # every problem, in one pass")
+    print("  anthology build                   # the PDF, in dist/")
+    return 0
+
+
+def _quoted(path: Path) -> str:
+    text = str(path)
+    return f'"{text}"' if any(c in text for c in " '\"$&;") else text
 
 
 def _new(root: Path, options: argparse.Namespace) -> int:
@@ -94,10 +103,11 @@ def _review(root: Path, options: argparse.Namespace) -> int:
     if not items:
         print("The inbox is empty.")
         return 0
-    print(f"{'slug':28} {'rev':>4}  {'submitted':16}  {'check':10}  budget")
+    print(f"{'who':26} {'slug':24} {'rev':>4}  {'submitted':16}  {'check':10}  budget")
     for item in items:
         check = "ok" if not item.problems else f"{item.problems} error{'s' * (item.problems != 1)}"
-        print(f"{item.slug:28} {item.revision:>4}  {item.submitted:16}  {check:10}  {item.budget or '-'}")
+        print(f"{item.name or '?':26} {item.slug:24} {item.revision:>4}  {item.submitted:16}  {check:10}  "
+              f"{item.budget or '-'}")
     return 0
 
 

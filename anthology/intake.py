@@ -110,7 +110,7 @@ class IntakeApp:
                    "colors": site_colors(layout), "root": "", "absolute": lambda path: path, "invite": invitation,
                    "token": token, "csrf": self._csrf(invitation), "fields": FORM_FIELDS,
                    "limit_kib": limits.body_bytes // 1024, "errors": {}, "values": {"name": invitation.name},
-                   "nonce": nonce}
+                   "nonce": nonce, "w": book.words}
         if request.method == "GET":
             return _page(templates, context)
         if request.method != "POST":

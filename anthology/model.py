@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .words import Words
+
 
 @dataclass(frozen=True, slots=True)
 class Position:
@@ -129,6 +131,8 @@ class BookConfig:
     parts: tuple[Part, ...] = ()
     """Parts (``sections:``) grouping the entries; empty when the book has none."""
     submissions: Submissions = Submissions()
+    words: Words = field(default_factory=Words)
+    """The fixed words ("Contents", the note to contributors) in the book's language."""
 
 
 @dataclass(frozen=True, slots=True)

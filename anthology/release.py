@@ -20,6 +20,7 @@ last, so a server reading the folder during a rebuild never serves half a file.
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -38,8 +39,9 @@ from .build import BuildResult, CheckedProject, build_book, slugify
 from .errors import AnthologyError
 from .fonts import font_runs
 from .layout.images import prepare_headshot
-from .model import Book, Contribution, Layout, Paragraph, TocLine
+from .model import Book, BookConfig, Contribution, Layout, Paragraph, TocLine
 from .publish import write_atomically
+from .words import Words
 
 BUILTIN_SITE = Path(__file__).parent / "layouts" / "perspectives" / "site"
 CARD_SIZE = (1200, 630)
@@ -92,9 +94,9 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     for row in entries:
         contribution = by_slug[row["slug"]]
         files[f"c/{row['slug']}.pdf"] = extract(book, row["line"], config.title)
-        files[f"c/{row['slug']}.txt"] = _note(row, config.title, config.edition, absolute("")).encode()
+        files[f"c/{row['slug']}.txt"] = _note(row, config, absolute("")("")).encode()
         files[f"c/{row['slug']}-card.png"] = share_card(contribution, row["label"], config.title,
-                                                        checked.project.layout)
+                                                        checked.project.layout, config.words)
         if contribution.photo:
             files[f"c/{row['slug']}.jpg"] = prepare_headshot(contribution.photo, 96)
     sha = hashlib.sha256(book.pdf).hexdigest()
@@ -104,8 +106,9 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
                  "language": config.language, "blurb": _first_paragraph(checked.texts.intro),
                  "cover": "cover.png", "cover_size": cover_size,
                  "pdf": {"name": pdf_name, "pages": book.page_count, "sha256": sha,
-                         "size": f"{len(book.pdf) / 1e6:.1f} MB"}},
-        "colors": site_colors(checked.project.layout), "entries": entries,
+                         "size": config.words.size(len(book.pdf))},
+                 "published": config.words.date(_build_time().date())},
+        "colors": site_colors(checked.project.layout), "entries": entries, "w": config.words,
     }
     templates = site_templates(checked.project.layout)
     for row in entries:
@@ -170,7 +173,8 @@ def _starts_entry(book: Book, index: int) -> bool:
     return any(line.page_index == index for line in book.toc)
 
 
-def share_card(contribution: Contribution, label: str, book_title: str, layout: Layout) -> bytes:
+def share_card(contribution: Contribution, label: str, book_title: str, layout: Layout,
+               words: Words | None = None) -> bytes:
     """A 1200×630 PNG for link previews: headshot, name, headline, book title and page."""
     width, height = CARD_SIZE
     card = Image.new("RGB", CARD_SIZE, layout.cover_color)
@@ -193,7 +197,8 @@ def share_card(contribution: Contribution, label: str, book_title: str, layout: 
     y = _draw_lines(draw, contribution.name, (left, y), "bold", layout.caption_font, layout, 54, room, ink, 2)
     y = _draw_lines(draw, f"“{contribution.title}”", (left, y + 18), "italic", layout.heading_font, layout,
                     44, room, ink, 3)
-    _draw_lines(draw, f"{book_title} · page {label}", (left, height - 110), "regular", layout.caption_font,
+    footer = (words or Words())("page_of", book=book_title, page=label)
+    _draw_lines(draw, footer, (left, height - 110), "regular", layout.caption_font,
                 layout, 30, room, ink, 1)
     buffer = io.BytesIO()
     card.save(buffer, "PNG", optimize=True)
@@ -266,14 +271,26 @@ def _first_paragraph(blocks: tuple) -> str:
     return ""
 
 
-def _note(row: dict, title: str, edition: str, base: str) -> str:
-    edition_part = f" ({edition})" if edition else ""
-    relative = "" if base else "\nThe links are relative to the address where the book is published.\n"
-    return (f"Dear {row['name']},\n\n"
-            f"Your perspective “{row['title']}” appears on page {row['label']} of “{title}”{edition_part}.\n\n"
-            f"Read it in the book: {base}{row['link']}\n"
-            f"Your page, to share: {base}c/{row['slug']}.html\n"
-            f"Just your entry, as a PDF: {base}c/{row['slug']}.pdf\n{relative}")
+def _note(row: dict, config: BookConfig, base: str) -> str:
+    """The ready-to-send note to one contributor, in the book's language and with its word for an entry."""
+    w = config.words
+    edition = f" ({config.edition})" if config.edition else ""
+    lines = [w("note_greeting", name=row["name"]), "",
+             w("note_appears", entry=w("entry"), title=row["title"], page=row["label"], book=config.title,
+               edition=edition), "",
+             w("note_read", link=base + row["link"]),
+             w("note_share", link=f"{base}c/{row['slug']}.html"),
+             w("note_extract", entry=w("entry"), link=f"{base}c/{row['slug']}.pdf")]
+    if not base:
+        lines += ["", w("note_relative")]
+    return "\n".join(lines) + "\n"
+
+
+def _build_time() -> datetime.datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` for a reproducible release."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    seconds = int(epoch) if epoch and epoch.isdigit() else time.time()
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
 
 
 def _csv(entries: list[dict]) -> bytes:
@@ -292,8 +309,7 @@ def _safe_cell(text: str) -> str:
 
 
 def _manifest(config, book: Book, pdf_name: str, sha: str, entries: list[dict], root: Path) -> dict:  # type: ignore[no-untyped-def]
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    built = time.gmtime(int(epoch)) if epoch and epoch.isdigit() else time.gmtime()
+    built = _build_time().timetuple()
     from .build import inputs_digest
 
     return {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import words
 from .load import Node
 
 
@@ -256,9 +257,27 @@ SUBMISSION_FIELDS: tuple[Field, ...] = (
     Field("per_hour", whole_number(1, 1000), "Submissions one invitation may make per hour (default 10)."),
 )
 
+def word(node: Node) -> str | dict[str, str]:
+    """A fixed word: one line of text, or for a counted word one line per CLDR plural category."""
+    if not isinstance(node.value, dict):
+        return line(node)
+    forms = {}
+    for category, child in node.value.items():
+        if category not in words.PLURAL_FORMS:
+            raise FieldProblem(f"has the plural form '{category}'", f"use {', '.join(words.PLURAL_FORMS)}")
+        forms[category] = line(child)
+    if "other" not in forms:
+        raise FieldProblem("has no 'other' form", "give at least other: (used for every number without its form)")
+    return forms
+
+
+WORD_FIELDS: tuple[Field, ...] = tuple(
+    Field(key, word, f"The fixed word '{key}' (English: {words.table('en')[key]}).") for key in words.word_keys())
+
 BOOK_SECTIONS: tuple[Section, ...] = (
     Section("limits", LIMIT_FIELDS, "Per-contribution size caps, checked before parsing or decoding."),
     Section("submissions", SUBMISSION_FIELDS, "The submission form of `serve`."),
+    Section("words", WORD_FIELDS, "The book's fixed words, replacing its language's table key by key."),
 )
 
 CONTRIBUTION_FIELDS: tuple[Field, ...] = (

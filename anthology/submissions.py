@@ -39,6 +39,7 @@ from .build import slugify
 from .diagnostics import Diagnostic, Report
 from .errors import AnthologyError
 from .layout.entry import budget_verdict, layout_entry
+from .model import Contribution
 from .publish import write_atomically
 from .text import parse_entry
 from .validate import PHOTO_SUFFIXES, SLUG, check_contribution_file
@@ -248,6 +249,8 @@ def _inbox(root: Path) -> Path:
 @dataclass(frozen=True, slots=True)
 class InboxItem:
     slug: str
+    name: str
+    """Who submitted it, as their entry gives the name (empty when the entry cannot be read)."""
     revision: str
     folder: Path
     submitted: str
@@ -272,8 +275,16 @@ def inbox(root: Path) -> list[InboxItem]:
             piece = layout_entry(parse_entry(contribution, report), layout)
             budget = budget_verdict(piece, layout)
         stamp = time.strftime("%Y-%m-%d %H:%M", time.gmtime(latest.stat().st_mtime))
-        items.append(InboxItem(folder.name, latest.name, latest, stamp, len(report.errors), budget))
+        items.append(InboxItem(folder.name, _who(root, folder.name, contribution),
+                               latest.name, latest, stamp, len(report.errors), budget))
     return items
+
+
+def _who(root: Path, slug: str, contribution: Contribution | None) -> str:
+    """The name on the entry, or on its invitation when the entry cannot be read."""
+    if contribution is not None:
+        return contribution.name
+    return next((i.name for i in load_invites(root) if i.slug == slug), "")
 
 
 def _metadata_file(revision: Path, slug: str) -> Path:

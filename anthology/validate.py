@@ -29,6 +29,7 @@ from .fonts import FAMILIES, family_label, missing_glyphs
 from .load import MAX_YAML_BYTES, Node, parse_yaml, read_bytes, read_text, split_front_matter
 from .model import BookConfig, Contribution, Layout, Limits, Part, Photo, Position, Submissions
 from .photos import PhotoProblem, check_photo
+from .words import LANGUAGES, Words
 
 BUILTIN_LAYOUTS = Path(__file__).parent / "layouts"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -120,6 +121,7 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
     if "submissions" in node.value:
         checked = _check_mapping(node.value["submissions"], schema.SUBMISSION_FIELDS, path, report)
         submissions = Submissions(**{key: value for key, (value, _) in (checked or {}).items()})
+    book_words = _read_words(node.value.get("words"), values.get("language"), path, report)
     printing = _Printing.of(limits, layout)
     parts = _read_parts(node.value.get("sections"), path, printing, report)
     printing.check_fields(values, report)
@@ -130,7 +132,21 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
             text, position = _read_markdown_file(root, text.strip(), position, key, printing, report)
         texts |= {key: text, f"{key}_position": position}
     plain = {key: value for key, (value, _) in values.items()}
-    return BookConfig(root=root, limits=limits, parts=parts, submissions=submissions, **texts, **plain), layout
+    return BookConfig(root=root, limits=limits, parts=parts, submissions=submissions, words=book_words, **texts,
+                      **plain), layout
+
+
+def _read_words(node: Node | None, language: tuple[str, Position] | None, path: Path, report: Report) -> Words:
+    """The book's fixed words; one warning when some fall back to English."""
+    checked = _check_mapping(node, schema.WORD_FIELDS, path, report) if node is not None else {}
+    code, where = language or ("en", Position(path))
+    book_words = Words.of(code, {key: value for key, (value, _) in (checked or {}).items()})
+    if book_words.missing:
+        shown = ", ".join(book_words.missing[:6]) + (", …" if len(book_words.missing) > 6 else "")
+        report.warning(where, f"no word table for the language '{code}': {len(book_words.missing)} fixed words "
+                              f"({shown}) are printed in English",
+                       f"give them under words: in anthology.yaml, or use one of {', '.join(sorted(LANGUAGES))}")
+    return book_words
 
 
 def _read_parts(node: Node | None, path: Path, printing: _Printing, report: Report) -> tuple[Part, ...]:

@@ -145,15 +145,15 @@ def _settings(variant: Layout, layout: Layout) -> str:
 
 
 def layout_divider(part: Part, number: int, intro: tuple[Block, ...], layout: Layout,
-                   language: str = "en") -> Piece:
-    """A part's divider page: its number, title and optional introduction (already parsed)."""
+                   language: str = "en", label_text: str = "") -> Piece:
+    """A part's divider page: its label ("Part 2", in the book's language), title and introduction."""
     styles = build_styles(layout, language)
     renderer = BlockRenderer(styles, layout.accent_color, layout.accent_color)
     label = styles.affiliation.clone("part_label", fontSize=layout.caption_size + 2,
                                      leading=(layout.caption_size + 2) * 1.4, textColor=layout.accent_color)
     story: list[Flowable] = [
         Spacer(1, text_height(layout) * 0.28),
-        text_paragraph(f"Part {number}", label, styles.fallbacks),
+        text_paragraph(label_text or f"Part {number}", label, styles.fallbacks),
         Spacer(1, styles.text.leading * 0.5),
         text_paragraph(part.title, styles.divider_title, styles.fallbacks),
         HRFlowable(width=styles.divider_title.fontSize * 1.6, thickness=2.2, color=layout.accent_color,

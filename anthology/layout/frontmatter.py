@@ -131,13 +131,13 @@ def render_title_page(book: BookConfig, layout: Layout) -> Piece:
             fallbacks))
     if book.editor:
         story += [Spacer(1, layout.body_leading * 2), text_paragraph(
-            f"Edited by {book.editor}", styles.name.clone("be", alignment=TA_CENTER), fallbacks)]
+            book.words("edited_by", editor=book.editor), styles.name.clone("be", alignment=TA_CENTER), fallbacks)]
     imprint = styles.bio.clone("imprint", fontSize=layout.caption_size - 0.5,
                                leading=(layout.caption_size - 0.5) * 1.5)
     families = dict.fromkeys((layout.body_font, layout.heading_font, layout.caption_font))
     imprint_lines = [book.title + (f": {book.subtitle}" if book.subtitle else ""),
                      ", ".join(p for p in (book.edition, book.date) if p), book.license,
-                     f"Set in {' and '.join(family_label(f) for f in families)}."]
+                     book.words("set_in", fonts=book.words.list([family_label(f) for f in families]))]
     imprint_markup = "<br/>".join(plain(text, imprint, fallbacks) for text in imprint_lines if text)
     story += [FrameBreak(), TopPadder(RLParagraph(imprint_markup, imprint))]  # sits at the foot of the page
     return _single(book, layout, styles, "title", story, template)
@@ -224,7 +224,7 @@ def _draw_cover(canvas: Canvas, book: BookConfig, layout: Layout, styles: Styles
             _, h = paragraph.wrap(measure, height)
             paragraph.drawOn(canvas, margin, y)
             y += h + 14
-    lines = [f"Edited by {book.editor}" if book.editor else "", ", ".join(
+    lines = [book.words("edited_by", editor=book.editor) if book.editor else "", ", ".join(
         p for p in (book.edition, book.date) if p)]
     y = height * 0.56 - 40
     for text in filter(None, lines):

@@ -11,6 +11,7 @@ import io
 from dataclasses import dataclass
 
 from reportlab.lib.colors import HexColor
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from ..fonts import StubFontCanvas, font_runs
@@ -29,7 +30,8 @@ class PageFurniture:
     """Stamp a light PROOF across the page (an entry not yet approved)."""
 
 
-def render_furniture(layout: Layout, pages: list[PageFurniture]) -> tuple[bytes, tuple[str, ...]]:
+def render_furniture(layout: Layout, pages: list[PageFurniture], proof_word: str = "PROOF"
+                     ) -> tuple[bytes, tuple[str, ...]]:
     """One overlay page per book page with its folio and running head; also the font subsets it names."""
     styles = build_styles(layout)
     buffer = io.BytesIO()
@@ -56,8 +58,11 @@ def render_furniture(layout: Layout, pages: list[PageFurniture]) -> tuple[bytes,
             canvas.setFillColorRGB(0.78, 0.16, 0.16, alpha=0.13)
             canvas.translate(layout.page_width / 2, layout.page_height / 2)
             canvas.rotate(35)
-            canvas.setFont(styles.caption.bold, layout.page_width * 0.2)
-            canvas.drawCentredString(0, -layout.page_width * 0.07, "PROOF")
+            # as large as fits across the page's diagonal, whatever the word's length in the book's language
+            stamp = min(layout.page_width * 0.2, layout.page_width * 1.05 / max(
+                0.1, pdfmetrics.stringWidth(proof_word, styles.caption.bold, 1)))
+            canvas.setFont(styles.caption.bold, stamp)
+            canvas.drawCentredString(0, -stamp * 0.35, proof_word)
             canvas.restoreState()
             canvas.setFillColor(muted)
         if page.running_head:

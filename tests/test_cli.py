@@ -1,0 +1,89 @@
+"""One command line: the project chosen the same way everywhere, every argument explained, the README in step."""
+
+import argparse
+import re
+
+import pytest
+
+from anthology.cli import COMMANDS, _parser, main
+
+from .conftest import REPO, entry
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def readme_rows() -> dict[str, str]:
+    """Command name → the first cell of its row in the README's command table."""
+    section = README.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for cell in re.findall(r"^\| `(anthology [^`]+)` \|", section, re.M):
+        words = cell.split()
+        rows["build" if words[1].startswith("[") else words[1]] = cell
+    return rows
+
+
+def test_the_readme_table_lists_every_command_with_every_argument():
+    rows = readme_rows()
+    assert set(rows) == set(subcommands()) == set(COMMANDS)
+    for name, parser in subcommands().items():
+        for action in parser._actions:
+            if action.help == argparse.SUPPRESS or isinstance(action, argparse._HelpAction):
+                continue
+            shown = action.option_strings[0] if action.option_strings else action.metavar
+            assert shown in rows[name], f"README's row for {name} does not mention {shown}"
+            if action.option_strings and action.nargs != 0:
+                assert f"{shown} {action.metavar or action.dest.upper()}" in rows[name], (name, shown)
+        if name not in ("submit",):
+            assert "[PROJECT]" in rows[name], name
+
+
+def test_every_argument_has_help():
+    for name, parser in subcommands().items():
+        for action in parser._actions:
+            assert action.help, f"{name}: {action.option_strings or action.dest} has no help text"
+
+
+def test_init_is_a_command_not_a_folder_named_init(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--title", "Field Notes"]) == 0
+    assert 'title: "Field Notes"' in (tmp_path / "anthology.yaml").read_text()
+    assert not (tmp_path / "init").exists()
+
+
+@pytest.mark.parametrize("spelling", ["positional", "option"])
+def test_accept_takes_the_project_as_a_positional_and_the_old_option(make_project, spelling, capsys):
+    project = make_project(entry("Ann Able", "First", "Words."))
+    assert main(["invite", "Cy Chen", str(project)]) == 0
+    inbox = project / "contributions" / "inbox" / "cy-chen" / "001"
+    inbox.mkdir(parents=True)
+    (inbox / "cy-chen.yaml").write_text('name: "Cy Chen"\ntitle: "Second"\n')
+    (inbox / "cy-chen.md").write_text("More words.\n")
+    assert main(["review", str(project)]) == 0
+    assert "Cy Chen" in capsys.readouterr().out  # who submitted, not only the slug
+    where = [str(project)] if spelling == "positional" else ["--project", str(project)]
+    assert main(["accept", "cy-chen", *where]) == 0
+    assert (project / "contributions" / "cy-chen.yaml").is_file()
+
+
+def test_a_project_given_twice_differently_is_a_usage_error(make_project, tmp_path, capsys):
+    project = make_project({})
+    assert main(["reject", "x", str(project), "--project", str(tmp_path), "--reason", "no"]) == 2
+    assert "given twice" in capsys.readouterr().err
+
+
+def test_submit_takes_the_project_as_its_last_argument(make_project, tmp_path, capsys):
+    project = make_project({})
+    (tmp_path / "eve.yaml").write_text('name: "Eve Example"\ntitle: "By Mail"\n')
+    (tmp_path / "eve.md").write_text("Sent by e-mail.\n")
+    assert main(["submit", str(tmp_path / "eve.yaml"), str(tmp_path / "eve.md"), str(project)]) == 0
+    assert (project / "contributions" / "inbox" / "eve").is_dir()
+
+
+def test_a_missing_project_folder_suggests_init(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "nowhere")]) == 2
+    assert "anthology init" in capsys.readouterr().err

@@ -1,0 +1,165 @@
+"""`anthology init` and what a new editor does next, run with the installed console script."""
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from anthology import words
+from anthology.errors import AnthologyError
+from anthology.starter import StarterOptions, init_project
+
+from .conftest import page_texts
+
+SCRIPT = shutil.which("anthology", path=str(Path(sys.executable).parent))
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    assert SCRIPT, "the anthology console script is not installed beside this Python"
+    done = subprocess.run([SCRIPT, *args], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    assert "warning:" not in done.stderr + done.stdout, done.stderr  # the diagnostics' `path: warning: …`
+    assert "Warning" not in done.stderr  # nor a Python warning
+    return done
+
+
+def test_init_writes_a_complete_book_and_never_overwrites(tmp_path):
+    written = init_project(tmp_path / "book", StarterOptions(title="Tide Tables", layout="pocket"))
+    names = {p.relative_to(tmp_path / "book").as_posix() for p in written}
+    assert names == {"anthology.yaml", "intro.md", ".gitignore", "contributions/sam-example.yaml",
+                     "contributions/sam-example.md", "contributions/sam-example.jpg",
+                     "schema/contribution.schema.json"}
+    assert "layout: pocket" in (tmp_path / "book" / "anthology.yaml").read_text()
+    (tmp_path / "book" / "intro.md").write_text("Mine.\n")
+    (tmp_path / "book" / "anthology.yaml").unlink()
+    with pytest.raises(AnthologyError, match=r"intro\.md"):
+        init_project(tmp_path / "book", StarterOptions())
+    assert not (tmp_path / "book" / "anthology.yaml").exists()  # refused before writing anything
+    assert (tmp_path / "book" / "intro.md").read_text() == "Mine.\n"
+
+
+def test_init_refuses_an_unknown_layout_or_language(tmp_path):
+    with pytest.raises(AnthologyError, match="perspectives"):
+        init_project(tmp_path, StarterOptions(layout="pockt"))
+    with pytest.raises(AnthologyError, match="no word table"):
+        init_project(tmp_path, StarterOptions(language="xx"))
+    assert not any(tmp_path.iterdir())
+
+
+def test_walkthrough_init_new_check_build_dist_without_a_warning(tmp_path):
+    run("init", "harbour", "--title", "Harbour Stories", cwd=tmp_path)
+    book = tmp_path / "harbour"
+    for name in ("Ana Souza", "Bo Lind", "Cai Wen"):
+        run("new", name, cwd=book)
+    with (book / "anthology.yaml").open("a") as config:  # the editor says where the site will live
+        config.write('site_url: "https://example.org/harbour/"\n')
+    assert run("check", cwd=book).stderr.endswith("0 errors, 0 warnings\n")
+    built = run("build", "-q", cwd=book)
+    assert "Built 4 entries" in built.stdout
+    pdf = book / "dist" / "harbour-stories.pdf"
+    reader = PdfReader(pdf)
+    text = "\n".join(page_texts(pdf))
+    for expected in ("Harbour Stories", "Contents", "Sam Example", "Ana Souza", "Bo Lind", "Cai Wen",
+                     "Index of contributors"):
+        assert expected in text
+    assert [o.title for o in reader.outline][:2] == ["Introduction", "Contents"]
+    run("dist", cwd=book)
+    site = book / "dist" / "site"
+    assert "Download the PDF" in (site / "index.html").read_text()
+    assert "Your entry “Your headline” appears on page" in (site / "c" / "bo-lind.txt").read_text()
+
+
+class _Visible(HTMLParser):
+    """The words a reader sees or hears: text, alt, aria-label, title and meta descriptions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self._skip += tag in ("style", "script")
+        values = dict(attrs)
+        self.parts += [values[k] or "" for k in ("alt", "aria-label", "title") if k in values]
+        if tag == "meta" and values.get("content"):
+            self.parts.append(values["content"] or "")
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        self._skip -= tag in ("style", "script")
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        if not self._skip:
+            self.parts.append(data)
+
+
+def english_fixed_words(language: str) -> set[str]:
+    """Each English fixed phrase (between its {fields}) that the other language writes differently."""
+    phrases = set()
+    for key in words.word_keys():
+        english, other = words.table("en")[key], words.table(language)[key]
+        english_texts = english.values() if isinstance(english, dict) else [english]
+        other_text = " ".join(other.values()) if isinstance(other, dict) else other
+        for text in english_texts:
+            for piece in re.split(r"\{[a-z]+\}", text):
+                piece = piece.strip(" .,:;·“”")
+                if len(piece) > 3 and piece not in other_text:
+                    phrases.add(piece)
+    return phrases
+
+
+FRENCH_ENTRY = """\
+Le port se réveille avant nous. Les grues tournent déjà quand le premier café coule,
+et personne ne se souvient d’avoir vu le quai vide.
+
+Diriger, ici, c’est surtout écouter les marées et les gens.
+"""
+
+
+def test_walkthrough_in_french_prints_no_english_fixed_word(tmp_path):
+    run("init", "port", "--title", "Histoires du port", "--language", "fr", cwd=tmp_path)
+    book = tmp_path / "port"
+    for path in (book / "contributions").glob("sam-example.*"):
+        path.unlink()
+    people = {"Anaïs Morel": "anais-morel", "Bruno Lefèvre": "bruno-lefevre", "Chloé Garnier": "chloe-garnier"}
+    for name, slug in people.items():
+        run("new", name, cwd=book)
+        (book / "contributions" / f"{slug}.yaml").write_text(
+            f'name: "{name}"\ntitle: "Le quai à l’aube"\nbio: "{name} travaille au port depuis vingt ans."\n'
+            'status: approved\n', encoding="utf-8")
+        (book / "contributions" / f"{slug}.md").write_text(FRENCH_ENTRY, encoding="utf-8")
+    (book / "intro.md").write_text("Trois voix du port, au petit matin.\n", encoding="utf-8")
+    config = (book / "anthology.yaml").read_text(encoding="utf-8")
+    (book / "anthology.yaml").write_text(
+        config + 'editor: "Jeanne Roux"\nabout_editor: "Jeanne Roux écrit sur les ports."\n'
+        'sections:\n  - title: "Le matin"\n    entries: [anais-morel, bruno-lefevre, chloe-garnier]\n'
+        'site_url: "https://example.org/port/"\n', encoding="utf-8")
+    run("check", cwd=book)
+    run("build", "-q", cwd=book)
+    run("build", "-q", "--print", "-o", "dist/proof.pdf", cwd=book)  # entries not approved would say ÉPREUVE
+    run("dist", cwd=book)
+    site = book / "dist" / "site"
+    pdf = site / "histoires-du-port.pdf"
+    reader = PdfReader(pdf)
+    outline = [o.title for o in reader.outline if not isinstance(o, list)]
+    pdf_text = "\n".join([*page_texts(pdf), *outline, *reader.page_labels])
+    html = []
+    for page in [site / "index.html", *sorted((site / "c").glob("*.html"))]:
+        parser = _Visible()
+        parser.feed(page.read_text(encoding="utf-8"))
+        html.append(" ".join(parser.parts))
+    notes = "\n".join(p.read_text(encoding="utf-8") for p in sorted((site / "c").glob("*.txt")))
+    english = english_fixed_words("fr") | {"Contents", "Index of contributors", "About the editor",
+                                           "Download the PDF", "Your perspective", "Edited by", "Part 1"}
+    for where, text in (("PDF", pdf_text), ("site", "\n".join(html)), ("notes", notes)):
+        found = sorted(phrase for phrase in english if phrase in text)
+        assert not found, f"English fixed words in the {where}: {found}"
+    assert "Sommaire" in pdf_text and "Index des contributeurs" in pdf_text and "Partie 1" in pdf_text
+    assert "Couverture" in reader.page_labels
+    assert "Télécharger le PDF" in html[0] and "3 contributeurs" in html[0]
+    assert "Votre contribution « Le quai à l’aube » figure à la page" in notes
