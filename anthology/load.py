@@ -99,28 +99,62 @@ class _StrictLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+class NotAFile(OSError):
+    """The path is a FIFO, a device, a directory or a socket: not something to read."""
+
+
+def open_regular(path: Path | str) -> tuple[int, os.stat_result]:
+    """Open a regular file for reading: never through a final symlink, never blocking.
+
+    Where the OS has ``O_NOFOLLOW`` and ``O_NONBLOCK`` (Linux, macOS) they do it
+    and ``fstat`` confirms a regular file. Where it lacks them (Windows), the
+    path is ``lstat``-ed first (a link or a special file is refused before it is
+    opened) and the opened file's ``fstat`` must be the very file ``lstat`` saw,
+    so swapping in a link between the two is caught too. Raises ``OSError``
+    (``ELOOP`` for a link, :class:`NotAFile` for anything not a regular file).
+    """
+    nofollow, nonblock = getattr(os, "O_NOFOLLOW", 0), getattr(os, "O_NONBLOCK", 0)
+    flags = os.O_RDONLY | nofollow | nonblock | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    seen = None
+    if not (nofollow and nonblock):
+        seen = os.lstat(path)
+        if stat.S_ISLNK(seen.st_mode):
+            raise OSError(errno.ELOOP, "is a symbolic link", str(path))
+        if not stat.S_ISREG(seen.st_mode):
+            raise NotAFile(errno.EINVAL, "not a regular file", str(path))
+    handle = os.open(path, flags)
+    info = os.fstat(handle)
+    swapped = seen is not None and (seen.st_dev, seen.st_ino) != (info.st_dev, info.st_ino)
+    if swapped or not stat.S_ISREG(info.st_mode):
+        os.close(handle)
+        if swapped:
+            raise OSError(errno.ELOOP, "was replaced while being opened", str(path))
+        raise NotAFile(errno.EINVAL, "not a regular file", str(path))
+    return handle, info
+
+
 def read_bytes(path: Path, report: Report, limit: int, what: str = "file",
                position: Position | None = None, limit_name: str = "") -> bytes | None:
     """Read a regular file of at most ``limit`` bytes, reporting problems instead of raising.
 
-    The file is opened without following a final symlink and without blocking,
-    and checked with ``fstat`` before a byte is read, so a FIFO, a device such
-    as ``/dev/zero`` or a directory is refused instead of hanging or filling
-    memory; no more than ``limit + 1`` bytes are ever read.
+    The file is opened by :func:`open_regular`, so a FIFO, a device such as
+    ``/dev/zero``, a directory or a symlink is refused instead of hanging or
+    filling memory; no more than ``limit + 1`` bytes are ever read.
     """
     position = position or Position(path)
     raise_it = f"or raise limits.{limit_name} in anthology.yaml" if limit_name else "or split it"
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        handle, info = open_regular(path)
+    except NotAFile:
+        report.error(position, f"{what} is not a regular file", "replace it with an ordinary file")
+        return None
     except OSError as exc:
-        problem = "is a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})"
+        problem = f"cannot be read ({exc.strerror})"
+        if exc.errno == errno.ELOOP:
+            problem = "was replaced while being opened" if "replaced" in str(exc.strerror) else "is a symbolic link"
         report.error(position, f"{what} {problem}", "replace it with an ordinary file")
         return None
     try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
-            report.error(position, f"{what} is not a regular file", "replace it with an ordinary file")
-            return None
         with os.fdopen(handle, "rb", closefd=False) as stream:
             data = stream.read(limit + 1)
     except OSError as exc:

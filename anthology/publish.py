@@ -22,7 +22,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     _remove_abandoned(path)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(handle, _mode_for(path))
+        if hasattr(os, "fchmod"):  # not on Windows, where the mode is set after the rename
+            os.fchmod(handle, _mode_for(path))
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -31,11 +32,14 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    if not hasattr(os, "fchmod"):
+        os.chmod(path, _mode_for(path))
+    if os.name == "posix":  # the rename itself made durable; Windows cannot open a folder this way
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
 
 def _remove_abandoned(path: Path) -> None:

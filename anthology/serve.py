@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
-import stat
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,6 +29,8 @@ from werkzeug.http import parse_range_header
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
+
+from .load import open_regular
 
 mimetypes.add_type("text/csv", ".csv")
 
@@ -68,13 +69,8 @@ class SiteApp:
         try:
             if not os.path.realpath(path).startswith(os.path.realpath(self.folder) + os.sep):
                 return _plain(404, "Not found.")  # a link inside the folder that leads out of it
-            # no final symlink, and never block on a FIFO
-            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            descriptor, info = open_regular(path)  # no final symlink, never a FIFO or device, on any OS
         except (OSError, ValueError):  # ValueError: a NUL in the path
-            return _plain(404, "Not found.")
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            os.close(descriptor)
             return _plain(404, "Not found.")
         handle = os.fdopen(descriptor, "rb")
         response = Response(wrap_file(request.environ, handle), direct_passthrough=True,

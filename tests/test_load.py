@@ -1,9 +1,15 @@
 """The strict YAML loader: strings stay strings, dangerous constructs are errors with positions."""
 
+import os
 from pathlib import Path
 
+import pytest
+
+from anthology.build import check_project
 from anthology.diagnostics import Report
-from anthology.load import parse_yaml, read_text, split_front_matter
+from anthology.load import parse_yaml, read_bytes, read_text, split_front_matter
+
+from .conftest import entry
 
 PATH = Path("contributions/x.yaml")
 
@@ -88,3 +94,41 @@ def test_size_is_capped_before_reading(tmp_path):
     report = Report()
     assert read_text(path, report, 1000).text is None
     assert "limit" in report.errors[0].message
+
+
+@pytest.fixture
+def without_posix_flags(monkeypatch):
+    """An ``os`` like Windows': no O_NOFOLLOW and no O_NONBLOCK."""
+    monkeypatch.delattr(os, "O_NOFOLLOW")
+    monkeypatch.delattr(os, "O_NONBLOCK")
+
+
+def test_the_loader_works_without_the_posix_open_flags(make_project, without_posix_flags):
+    project = make_project(entry("Ann Able", "Plain", "Words."))
+    checked, report = check_project(project)
+    assert checked is not None and not report.diagnostics
+
+
+def test_without_the_flags_links_and_special_files_are_still_refused(tmp_path, without_posix_flags):
+    real = tmp_path / "real.yaml"
+    real.write_text("name: x\n")
+    (tmp_path / "link.yaml").symlink_to(real)
+    os.mkfifo(tmp_path / "pipe.yaml")  # opened without O_NONBLOCK this would hang; it must be refused first
+    report = Report()
+    assert read_bytes(tmp_path / "link.yaml", report, 100) is None
+    assert read_bytes(tmp_path / "pipe.yaml", report, 100) is None
+    assert read_bytes(tmp_path, report, 100) is None
+    assert [d.message for d in report.diagnostics] == [
+        "file is a symbolic link", "file is not a regular file", "file is not a regular file"]
+    assert read_bytes(real, report, 100) == b"name: x\n"
+
+
+def test_without_the_flags_a_file_swapped_after_lstat_is_refused(tmp_path, without_posix_flags, monkeypatch):
+    checked, opened = tmp_path / "checked.yaml", tmp_path / "other.yaml"
+    checked.write_text("a: 1\n")
+    opened.write_text("secret\n")
+    real_lstat = os.lstat
+    monkeypatch.setattr(os, "lstat", lambda path: real_lstat(checked) if str(path) == str(opened) else real_lstat(path))
+    report = Report()
+    assert read_bytes(opened, report, 100) is None  # lstat saw one file, the open found another
+    assert report.diagnostics[0].message == "file was replaced while being opened"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import os
 import threading
 
 import pytest
@@ -147,3 +148,21 @@ def test_links_and_fifos_in_the_site_folder_are_not_served(site):
     finally:
         (release.folder / "leak.txt").unlink()
         (release.folder / "pipe.txt").unlink()
+
+
+def test_serving_works_without_the_posix_open_flags(tmp_path, monkeypatch):
+    """Windows has neither O_NOFOLLOW nor O_NONBLOCK: files are still served, links still are not."""
+    monkeypatch.delattr(os, "O_NOFOLLOW")
+    monkeypatch.delattr(os, "O_NONBLOCK")
+    (tmp_path / "a.txt").write_text("hello\n")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
+    from werkzeug.test import Client
+
+    client = Client(SiteApp(tmp_path))
+    served, linked = client.get("/a.txt"), client.get("/link.txt")
+    try:
+        assert served.data == b"hello\n"
+        assert linked.status_code == 404
+    finally:
+        served.close()
+        linked.close()
