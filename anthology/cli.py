@@ -14,7 +14,7 @@ from typing import Any
 
 from . import __version__
 from .build import build_book, check_project, lay_out_entries
-from .diagnostics import Report
+from .diagnostics import Report, plural, use_color
 from .errors import AnthologyError, ProjectError
 from .validate import available_layouts, read_layout
 
@@ -157,8 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_report(report: Report) -> None:
+    color = use_color(sys.stderr)
     for diagnostic in report.sorted():
-        print(diagnostic.format(Path.cwd()), file=sys.stderr)
+        print(diagnostic.format(Path.cwd(), color), file=sys.stderr)
 
 
 def _shown(path: Path) -> str:
@@ -233,15 +234,16 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
     _print_report(result.report)
     for rejected in result.skipped:
         for diagnostic in rejected.diagnostics:
-            print(diagnostic.format(Path.cwd()), file=sys.stderr)
-        count = len(rejected.diagnostics)
-        print(f"skipped {_shown(rejected.source)} ({count} error{'s' * (count != 1)})", file=sys.stderr)
+            print(diagnostic.format(Path.cwd(), use_color(sys.stderr)), file=sys.stderr)
+        print(f"skipped {_shown(rejected.source)} ({plural(len(rejected.diagnostics), 'error', 'errors')})",
+              file=sys.stderr)
     book = result.book
     from .release import moves_since_release
 
     for move in moves_since_release(root.resolve(), book):
         print(f"moved since the last release: {move}", file=sys.stderr)
     skipped = f", skipped {len(result.skipped)}" if result.skipped else ""
-    print(f"Built {book.entry_count} entries{skipped}, {book.page_count} pages in {result.seconds:.1f} s")
+    print(f"Built {plural(book.entry_count, 'entry', 'entries')}{skipped}, {plural(book.page_count, 'page', 'pages')}"
+          f" in {result.seconds:.1f} s")
     print(result.output)
     return 0

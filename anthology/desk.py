@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import schema
 from .build import slugify
+from .diagnostics import plural
 from .errors import AnthologyError
 from .starter import SCHEMA_FILE, StarterOptions, init_project, write_schema
 from .submissions import accept, inbox, invite, reject, submit_files
@@ -105,7 +106,7 @@ def _review(root: Path, options: argparse.Namespace) -> int:
         return 0
     print(f"{'who':26} {'slug':24} {'rev':>4}  {'submitted':16}  {'check':10}  budget")
     for item in items:
-        check = "ok" if not item.problems else f"{item.problems} error{'s' * (item.problems != 1)}"
+        check = "ok" if not item.problems else plural(item.problems, "error", "errors")
         print(f"{item.name or '?':26} {item.slug:24} {item.revision:>4}  {item.submitted:16}  {check:10}  "
               f"{item.budget or '-'}")
     return 0

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from .model import Position
 
@@ -29,13 +31,30 @@ class Diagnostic:
     hint: str = ""
     """How to fix it, in one sentence (empty when the message says it all)."""
 
-    def format(self, root: Path | None = None) -> str:
+    def format(self, root: Path | None = None, color: bool = False) -> str:
+        """``path:line:col: severity: message`` and its hint; ``color`` adds ANSI colours for a terminal."""
         path = self.position.path
         if root is not None:
             with contextlib.suppress(ValueError):
                 path = path.relative_to(root)
-        text = f"{path}:{self.position.line}:{self.position.col}: {self.severity}: {self.message}"
-        return f"{text}\n    hint: {self.hint}" if self.hint else text
+        severity = f"{_COLORS[self.severity]}{self.severity}\033[0m" if color else self.severity
+        text = f"{path}:{self.position.line}:{self.position.col}: {severity}: {self.message}"
+        hint = "\033[2mhint:\033[0m" if color else "hint:"
+        return f"{text}\n    {hint} {self.hint}" if self.hint else text
+
+
+_COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m"}
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour for a terminal, unless ``NO_COLOR`` is set (https://no-color.org) or ``TERM`` is dumb."""
+    return (stream.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """``1 entry``, ``2 entries``: the tool's own English messages (the book's words are in :mod:`words`)."""
+    return f"{count} {one if count == 1 else many}"
 
 
 @dataclass(slots=True)
@@ -65,8 +84,7 @@ class Report:
         )
 
     def summary(self) -> str:
-        e, w = len(self.errors), len(self.warnings)
-        return f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}"
+        return f"{plural(len(self.errors), 'error', 'errors')}, {plural(len(self.warnings), 'warning', 'warnings')}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -218,13 +218,8 @@ def parse_yaml(
                      "delete it; it is invisible and cannot be printed")
         return None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        report.error(
-            _mark_position(path, mark, first_line),
-            f"YAML syntax error: {problem}",
-            "check indentation, and quote values that contain ':' or '#'",
-        )
+        where, problem, hint = _syntax_problem(text, exc)
+        report.error(_mark_position(path, where, first_line), f"YAML syntax error: {problem}", hint)
         return None
     except yaml.YAMLError as exc:
         report.error(Position(path, first_line), f"YAML error: {exc}")
@@ -242,6 +237,31 @@ def parse_yaml(
     except _YamlRefused as exc:
         report.error(_mark_position(path, exc.mark, first_line), str(exc), exc.hint)
         return None
+
+
+def _syntax_problem(text: str, exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark | None, str, str]:
+    """Where a syntax error really is, and a message that names the usual causes (a tab, an open quote)."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    if "'\\t'" in problem:
+        return mark, "a tab character, and tabs are not allowed in YAML", "indent with spaces instead of tabs"
+    if exc.context and "quoted scalar" in exc.context and exc.context_mark is not None:
+        return exc.context_mark, "this quote is never closed", "close the quote at the end of the value"
+    opened = _unclosed_quote(text, mark.line if mark else 0)
+    if opened is not None and mark is not None:
+        mark = yaml.Mark(mark.name, 0, opened[0], opened[1], None, None)
+        return mark, "the quote opened on this line is not closed on it", (
+            "close the quote at the end of the value; a quote inside a value is written \\\"")
+    return mark, problem, "check indentation, and quote values that contain ':' or '#'"
+
+
+def _unclosed_quote(text: str, before: int) -> tuple[int, int] | None:
+    """Line and column (0-based) of a value before line ``before`` that opens a double quote and never closes it."""
+    for number, line in enumerate(text.split("\n")[:before]):
+        key, colon, value = line.partition(": ")
+        if colon and value.lstrip().startswith('"') and (value.count('"') - value.count('\\"')) % 2:
+            return number, len(key) + 2 + len(value) - len(value.lstrip())
+    return None
 
 
 def _mark_position(path: Path, mark: yaml.Mark | None, first_line: int) -> Position:

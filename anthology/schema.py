@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import words
+from .diagnostics import did_you_mean
 from .load import Node
 
 
@@ -177,9 +178,8 @@ def choice(*options: str) -> Callable[[Node], str]:
     def check(node: Node) -> str:
         value = line(node)
         if value not in options:
-            close = [o for o in options if o.startswith(value[:3])] if value else []
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise FieldProblem(f"must be one of {', '.join(options)}", f"{hint}write one of them exactly")
+            raise FieldProblem(f"must be one of {', '.join(options)}{did_you_mean(value, options)}",
+                               "write one of them exactly")
         return value
 
     return check

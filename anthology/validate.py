@@ -107,8 +107,10 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
     node = parse_yaml(source.text, path, report) if source.text is not None else None
     sections = [s.name for s in schema.BOOK_SECTIONS] + [schema.BOOK_PARTS.name]
     values = _check_mapping(node, schema.BOOK_FIELDS, path, report, extra=sections)
-    layout_name = layout_name or (values or {}).get("layout", ("perspectives", None))[0]
-    layout = read_layout(root, layout_name, report)
+    written = (values or {}).get("layout")
+    layout = read_layout(root, layout_name or (written or ("perspectives", None))[0], report,
+                         None if layout_name or not written else written[1])
+    layout_name = layout_name or (written or ("perspectives", None))[0]
     if values is None or "title" not in values:
         return None, layout
     values["layout"] = (layout_name, values.get("layout", (None, Position(path)))[1])
@@ -403,6 +405,16 @@ def _offset(start: Position, text: str, index: int) -> Position:
 # paths ---------------------------------------------------------------------
 
 
+def _nearest_file(missing: Path) -> str:
+    """A ``(did you mean 'x'?)`` for the existing file nearest a missing one, looked for in its own folder."""
+    try:
+        siblings = [p.name for p in missing.parent.iterdir() if p.is_file() and not p.name.startswith(".")]
+    except OSError:
+        return ""
+    same_kind = [n for n in siblings if Path(n).suffix.lower() == missing.suffix.lower()] or siblings
+    return did_you_mean(missing.name, same_kind)
+
+
 def resolve_inside(base: Path, name: str, position: Position, report: Report, what: str,
             shown: str = "the project") -> Path | None:
     """Resolve ``name`` under ``base`` without ever leaving it; report and return None if it would.
@@ -427,7 +439,8 @@ def resolve_inside(base: Path, name: str, position: Position, report: Report, wh
     try:
         mode = resolved.stat().st_mode
     except OSError:
-        report.error(position, f"{what} '{name}' not found", f"check the file name in {shown}")
+        report.error(position, f"{what} '{name}' not found{_nearest_file(Path(candidate))}",
+                     f"check the file name in {shown}")
         return None
     if not stat.S_ISREG(mode):
         report.error(position, f"{what} '{name}' is not a regular file", "name an image file")
@@ -448,17 +461,20 @@ def available_layouts(root: Path) -> dict[str, Path]:
     return found
 
 
-def read_layout(root: Path, name: str, report: Report) -> Layout | None:
-    """Read, merge (``base:``) and check a layout by name; every problem in one pass."""
+def read_layout(root: Path, name: str, report: Report, position: Position | None = None) -> Layout | None:
+    """Read, merge (``base:``) and check a layout by name; every problem in one pass.
+
+    ``position`` is where the name was written (``layout:`` in anthology.yaml), for an unknown name.
+    """
     own = Report()
-    layout = _read_layout(root, name, own)
+    layout = _read_layout(root, name, own, position or Position(root / "anthology.yaml"))
     report.diagnostics += own.diagnostics
     return None if own.errors else layout
 
 
-def _read_layout(root: Path, name: str, report: Report) -> Layout | None:
+def _read_layout(root: Path, name: str, report: Report, position: Position) -> Layout | None:
     folders: list[Path] = []
-    node = _layout_node(root, name, report, Position(root / "anthology.yaml"), (), folders)
+    node = _layout_node(root, name, report, position, (), folders)
     if node is None:
         return None
     path = available_layouts(root)[name]
