@@ -122,6 +122,10 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     start_of = {p.piece.key: p.index for p in placed_front if p.piece}
     start_of |= {p.piece.key: front_count + p.index for p in placed_body if p.piece}
     total = front_count + body_end
+    if for_print:  # blank pages at the back, so the print shop's signatures come out even
+        padding = -total % layout.page_multiple
+        placed_body += [_Placed(None, body_end + i) for i in range(padding)]
+        total += padding
 
     placements = [(p, 0) for p in placed_front] + [(p, front_count) for p in placed_body]
     furniture, kinds = _furniture_plan(book, layout, placements, by_slug)

@@ -181,6 +181,8 @@ class Layout:
     mirrored: bool = False
     """Inner and outer margins swap sides on left-hand pages (a printed, bound book)."""
     recto_starts: bool = False
+    page_multiple: int = 2
+    """``--print`` pads the book to a multiple of this many pages (print shops bind signatures)."""
     """Every entry starts on a right-hand page; a blank left-hand page is inserted when needed."""
     bleed: float = 0.0
     """Extra paper around the trim for ``--print``; crop marks are drawn in it."""

@@ -307,6 +307,8 @@ LAYOUT_SECTIONS: tuple[Section, ...] = (
               attr="recto_starts"),
         Field("bleed", length, "Paper beyond the trim for `--print`, where crop marks go (default 0).",
               attr="bleed"),
+        Field("multiple_of", whole_number(1, 64),
+              "`--print` pads the book with blank pages to a multiple of this (default 2).", attr="page_multiple"),
     ), "Trim size and how pages pair up.", required=True),
     Section("margins", (
         Field("top", length, "Top margin.", required=True, attr="margin_top"),

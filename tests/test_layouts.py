@@ -16,7 +16,7 @@ from anthology.fonts import missing_glyphs
 from anthology.layout.pages import left_margin, text_width
 from anthology.validate import read_layout
 
-from .conftest import REPO, entry, reader
+from .conftest import REPO, entry, page_texts, reader
 
 LAYOUTS = ["perspectives", "pocket", "a4-report"]
 SIZES = {"perspectives": (612, 792), "pocket": (432, 648), "a4-report": (595.28, 841.89)}
@@ -113,6 +113,36 @@ def test_print_adds_bleed_and_crop_marks_around_the_trim(tmp_path):
     assert [float(v) for v in page.bleedbox] == pytest.approx(
         [trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed])
     assert float(page.mediabox.width) > trim[2] - trim[0] + 2 * bleed
+    assert result.book.page_count % 4 == 0  # pocket's page.multiple_of
+
+
+@pytest.mark.parametrize(("layout", "multiple"), [("perspectives", 2), ("pocket", 4)])
+def test_print_pads_to_the_layouts_page_multiple_with_blank_pages(make_project, tmp_path, layout, multiple):
+    for count in (1, 2, 3):
+        root = make_project({f"contributions/p{i}.md": f"---\nname: Pat {i}\ntitle: T{i}\n---\nWords.\n"
+                             for i in range(count)})
+        plain = build_book(root, tmp_path / f"{layout}{count}.pdf", layout=layout)
+        printed = build_book(root, tmp_path / f"{layout}{count}-print.pdf", layout=layout, for_print=True)
+        assert printed.book.page_count % multiple == 0
+        assert 0 <= printed.book.page_count - plain.book.page_count < multiple
+        texts = page_texts(printed.output)
+        assert all(not text.strip() for text in texts[plain.book.page_count:])  # blank, without folios
+
+
+PULL_QUOTE_BODY = "\n\n".join(
+    " ".join([f"Paragraph {n} says a little about tides and the people who read them."] * 5) for n in range(1, 5))
+
+
+def test_a4_report_keeps_a_pull_quote_whole_and_the_bio_with_its_entry(make_project, tmp_path):
+    root = make_project(entry("Ina Quote", "Tides", PULL_QUOTE_BODY, pullquote="The tide keeps its own timetable.",
+                              bio="Ina Quote reads tides for a living."))
+    result = build_book(root, tmp_path / "a4.pdf", layout="a4-report")
+    start = result.book.toc[0].page_index
+    pages = page_texts(result.output)
+    entry_pages = [text for kind, text in zip(result.book.page_kinds, pages, strict=True) if kind == "entry"]
+    assert len(entry_pages) == 1, "the entry fits one page: no stranded bio, no page two thirds empty"
+    assert "The tide keeps its own timetable." in " ".join(pages[start].split())
+    assert "Ina Quote reads tides for a living." in pages[start]
 
 
 LONG = "\n\n".join(" ".join(["Every entry runs a little long when its writer cares."] * 9) for _ in range(6))

@@ -15,11 +15,11 @@ import dataclasses
 import io
 import math
 
-from reportlab.platypus import Flowable, KeepTogether, Spacer
+from reportlab.platypus import Flowable, Spacer
 from reportlab.platypus.flowables import BalancedColumns, HRFlowable
 
 from ..model import Block, Entry, Layout, Paragraph, Part, Piece
-from .flowables import BlockRenderer, NameBlock, bio_box, text_paragraph
+from .flowables import BlockRenderer, NameBlock, PullQuote, bio_box, text_paragraph
 from .images import prepare_headshot
 from .pages import BookDocTemplate, render, text_height, used_height
 from .styles import Styles, build_styles
@@ -70,12 +70,8 @@ def _pull_quote_slot(entry: Entry) -> int:
 
 
 def _pull_quote(text: str, styles: Styles, layout: Layout) -> Flowable:
-    rule = {"width": "35%", "thickness": 1.2, "color": layout.accent_color, "hAlign": "LEFT"}
-    return KeepTogether([
-        HRFlowable(spaceBefore=styles.text.leading * 0.6, spaceAfter=2, **rule),
-        text_paragraph("“" + text.strip("“”\"") + "”", styles.pullquote, styles.fallbacks),
-        HRFlowable(spaceBefore=2, spaceAfter=styles.text.leading * 0.6, **rule),
-    ])
+    return PullQuote(text_paragraph("“" + text.strip("“”\"") + "”", styles.pullquote, styles.fallbacks),
+                     layout.accent_color, space=styles.text.leading * 0.6)
 
 
 def overflow(piece: Piece, layout: Layout) -> tuple[int, int] | None:

@@ -312,3 +312,38 @@ def bio_box(name: str, bio: str, website: str, styles: Styles, link_color: str,
         link = f"<a href={quoteattr(website)} color={quoteattr(link_color)}>{shown}</a>"
         parts.append(RLParagraph(link, styles.bio))
     return KeepTogether(parts)
+
+
+class PullQuote(Flowable):
+    """A pull quote between two short rules, as one piece that is never split.
+
+    Inside balanced columns a split group (``KeepTogether``) can still break
+    after its top rule; this flowable has no split at all, so the quote moves
+    whole to the next column or page, rules and all.
+    """
+
+    RULE = 1.2
+
+    def __init__(self, quote: Flowable, color: str, space: float) -> None:
+        super().__init__()
+        self.quote, self.color, self.space = quote, color, space
+        self.spaceBefore = self.spaceAfter = space
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        _, quote_height = self.quote.wrap(available_width, available_height)
+        self.width, self.height = available_width, quote_height + 2 * (self.RULE + 2)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        return []
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setStrokeColor(HexColor(self.color))
+        canvas.setLineWidth(self.RULE)
+        rule = self.width * 0.35
+        canvas.line(0, self.height - self.RULE / 2, rule, self.height - self.RULE / 2)
+        canvas.line(0, self.RULE / 2, rule, self.RULE / 2)
+        canvas.restoreState()
+        self.quote.drawOn(canvas, 0, self.RULE + 2)
