@@ -213,7 +213,7 @@ def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
         watch(root, lambda: _dist(root, folder), lambda: inputs_digest(root.resolve(), {}))
     from .intake import IntakeApp, largest_post
 
-    serve_forever(IntakeApp(root, folder), folder, host, port, largest_post(root.resolve()))
+    serve_forever(IntakeApp(root, folder, reload=watch_files), folder, host, port, largest_post(root.resolve()))
     return 0
 
 

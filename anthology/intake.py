@@ -49,9 +49,9 @@ FORM_FIELDS = (
 class IntakeApp:
     """The release folder, plus the submission form for a project whose ``submissions: open`` is true."""
 
-    def __init__(self, root: Path, site: Path) -> None:
+    def __init__(self, root: Path, site: Path, reload: bool = False) -> None:
         self.root = root.resolve()
-        self.static = SiteApp(site)
+        self.static = SiteApp(site, reload)
         self._posts: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
         self._key = _secret(self.root / CACHE_FOLDER / "csrf.key")

@@ -39,7 +39,7 @@ from .build import BuildResult, CheckedProject, build_book, slugify
 from .errors import AnthologyError
 from .fonts import font_runs
 from .layout.images import prepare_headshot
-from .model import Book, BookConfig, Contribution, Layout, Paragraph, TocLine
+from .model import Book, BookConfig, Contribution, Layout, Paragraph, Position, TocLine
 from .publish import write_atomically
 from .words import Words
 
@@ -88,6 +88,12 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     files: dict[str, bytes] = {pdf_name: book.pdf}
     cover_png, cover_size = _cover_image(book.pdf)
     files["cover.png"] = cover_png
+    files["favicon.ico"] = favicon(checked.project.layout)
+    if not config.site_url:
+        result.report.warning(Position(root / "anthology.yaml"),
+                              "no site_url: the pages' preview images (og:image) and share links are relative, so "
+                              "link previews show no picture",
+                              'add site_url: "https://…/" (where the release folder will be published)')
     entries = _entry_rows(checked, book, pdf_name)
     absolute = _absolute(config.site_url)
     by_slug = {c.slug: c for c in checked.project.contributions}
@@ -338,6 +344,21 @@ def _cover_image(pdf: bytes) -> tuple[bytes, tuple[int, int]]:
     buffer = io.BytesIO()
     image.save(buffer, "PNG", optimize=True)
     return buffer.getvalue(), image.size
+
+
+def favicon(layout: Layout) -> bytes:
+    """The site's icon in the layout's colours: the cover's field crossed by its accent rule, as on the cover."""
+    size = 64
+    icon = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(icon)
+    draw.rounded_rectangle((2, 2, size - 3, size - 3), radius=10, fill=layout.cover_color,
+                           outline=layout.accent_color, width=3)
+    draw.rectangle((2, int(size * 0.56), size - 3, int(size * 0.56) + 7), fill=layout.accent_color)
+    draw.rectangle((14, 14, size - 15, 19), fill=layout.cover_text_color)
+    draw.rectangle((14, 24, size - 27, 28), fill=layout.cover_text_color)
+    out = io.BytesIO()
+    icon.save(out, "ICO", sizes=[(16, 16), (32, 32), (48, 48), (64, 64)])
+    return out.getvalue()
 
 
 def site_colors(layout: Layout) -> dict[str, str]:

@@ -35,11 +35,27 @@ from .load import open_regular
 mimetypes.add_type("text/csv", ".csv")
 
 
-class SiteApp:
-    """The WSGI application for one release folder."""
+RELOAD_SCRIPT = b"""<script>/* serve --watch: reload when this page's ETag changes after a rebuild */
+(function () {
+  var seen = null;
+  function poll() {
+    fetch(location.href, {method: "HEAD", cache: "no-store"}).then(function (r) {
+      var tag = r.headers.get("ETag");
+      if (seen && tag && tag !== seen) { location.reload(); return; }
+      seen = tag || seen;
+    }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();</script>
+"""
 
-    def __init__(self, folder: Path) -> None:
+
+class SiteApp:
+    """The WSGI application for one release folder; ``reload`` adds :data:`RELOAD_SCRIPT` to its pages."""
+
+    def __init__(self, folder: Path, reload: bool = False) -> None:
         self.folder = folder
+        self.reload = reload
         self._etags: dict[tuple[int, int, int], str] = {}
         self._lock = threading.Lock()
 
@@ -73,8 +89,10 @@ class SiteApp:
         except (OSError, ValueError):  # ValueError: a NUL in the path
             return _plain(404, "Not found.")
         handle = os.fdopen(descriptor, "rb")
-        response = Response(wrap_file(request.environ, handle), direct_passthrough=True,
-                            mimetype=mimetypes.guess_type(path.name)[0] or "text/plain")
+        mimetype = mimetypes.guess_type(path.name)[0] or "text/plain"
+        if self.reload and mimetype == "text/html":
+            return self._with_reload(request, handle, info)
+        response = Response(wrap_file(request.environ, handle), direct_passthrough=True, mimetype=mimetype)
         response.content_length = info.st_size
         response.set_etag(self._etag(handle, info))
         response.last_modified = info.st_mtime
@@ -90,6 +108,19 @@ class SiteApp:
             answer = unsatisfiable.get_response(request.environ)
             answer.headers["X-Content-Type-Options"] = "nosniff"
             return answer
+
+    def _with_reload(self, request: Request, handle, info: os.stat_result) -> Response:  # type: ignore[no-untyped-def]
+        """A page with the reload script before ``</body>``; its ETag stays the file's, so it changes on rebuild."""
+        with handle:
+            tag = self._etag(handle, info)
+            page = handle.read()
+        end = page.rfind(b"</body>")
+        page = page[:end] + RELOAD_SCRIPT + page[end:] if end >= 0 else page + RELOAD_SCRIPT
+        response = Response(page, mimetype="text/html")
+        response.set_etag(tag)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-cache"
+        return response.make_conditional(request)
 
     def _etag(self, handle, info: os.stat_result) -> str:  # type: ignore[no-untyped-def]
         """SHA-256 of the file's bytes, computed once per version of the file."""

@@ -164,3 +164,36 @@ def test_a_contributor_submits_from_a_phone_and_gets_a_proof(make_project, brows
     assert main(["accept", "temidayo-alade", "--project", str(root)]) == 0
     book = build_book(root, tmp_path / "final.pdf", final=True)
     assert "a promise you keep at six every morning" in " ".join(page_texts(book.output))
+
+
+def test_serve_watch_reloads_an_open_page_after_a_rebuild(browser, tmp_path):
+    """With ``--watch`` the pages poll their own ETag; a rebuilt page replaces itself in the open tab."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "index.html").write_text("<!doctype html><html><body><h1>First edition</h1></body></html>")
+    server = create_server(SiteApp(folder, reload=True), host="127.0.0.1", port=0, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    try:
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{server.effective_port}/")
+        assert page.inner_text("h1") == "First edition"
+        page.wait_for_timeout(1500)  # the script has seen the first ETag
+        (folder / "index.html.new").write_text("<!doctype html><html><body><h1>Second edition</h1></body></html>")
+        (folder / "index.html.new").replace(folder / "index.html")  # as a rebuild writes it: by rename
+        page.wait_for_function("document.querySelector('h1').textContent === 'Second edition'", timeout=10_000)
+        page.close()
+    finally:
+        server.close()
+
+
+def test_the_download_page_has_a_favicon(site, browser):
+    _, base = site
+    page = browser.new_page()
+    answers = []
+    page.on("response", lambda response: answers.append((response.url, response.status)))
+    page.goto(base + "/")
+    page.wait_for_load_state("networkidle")
+    icon = page.evaluate("fetch('/favicon.ico').then(r => [r.status, r.headers.get('content-type')])")
+    assert icon[0] == 200 and "icon" in icon[1]
+    assert not [a for a in answers if a[1] >= 400]
+    page.close()

@@ -115,3 +115,37 @@ def test_spreadsheet_formulas_in_names_are_defused_in_the_csv(make_project, tmp_
     release = build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
     row = next(csv.DictReader(io.StringIO((release.folder / "contributors.csv").read_text())))
     assert row["name"] == "'=HYPERLINK(x)" and row["title"] == "'+Title"
+
+
+def test_the_site_has_a_favicon_in_the_layouts_colours(release):
+    with Image.open(release.folder / "favicon.ico") as opened:
+        assert opened.format == "ICO"
+        icon = opened.convert("RGB")
+    cover = release.build.checked.project.layout.cover_color.lstrip("#")
+    assert icon.getpixel((icon.width // 2, icon.height * 3 // 4)) == tuple(int(cover[i:i + 2], 16) for i in (0, 2, 4))
+    assert '<link rel="icon" href="favicon.ico"' in (release.folder / "index.html").read_text()
+    assert '<link rel="icon" href="../favicon.ico"' in (release.folder / "c" / "zoe-lindqvist.html").read_text()
+
+
+def test_a_release_without_site_url_warns_that_previews_are_relative(make_project, tmp_path):
+    root = make_project(entry("Ann Able", "T", "Words."))
+    warned = build_release(root, tmp_path / "site").build.report.warnings
+    assert [w.message.split(":")[0] for w in warned] == ["no site_url"]
+    assert 'content="cover.png"' in (tmp_path / "site" / "index.html").read_text()
+    with (root / "anthology.yaml").open("a") as config:
+        config.write('site_url: "https://example.org/book/"\n')
+    assert not build_release(root, tmp_path / "site2").build.report.warnings
+
+
+def test_the_note_uses_the_books_word_for_an_entry_and_its_language(make_project, tmp_path):
+    root = make_project({"anthology.yaml": 'title: "Księga"\nlanguage: pl\nwords:\n  entry: "esej"\n'
+                                           'site_url: "https://example.org/k/"\n',
+                         **entry("Ola Nowak", "Morze", "Słowa.")})
+    release = build_release(root, tmp_path / "site")
+    note = (release.folder / "c" / "ola-nowak.txt").read_text()
+    assert note.startswith("Dzień dobry, Ola Nowak,\n\nTwój esej „Morze” jest na stronie 1 książki „Księga”.")
+    assert "https://example.org/k/c/ola-nowak.pdf" in note
+    index = (release.folder / "index.html").read_text()
+    assert "Pobierz PDF" in index and "1 autor" in index
+    pages = int(re.search(r"(\d+) stron", index).group(1))
+    assert pages >= 5  # "5 stron": Polish's own plural for five and more

@@ -166,3 +166,24 @@ def test_serving_works_without_the_posix_open_flags(tmp_path, monkeypatch):
     finally:
         served.close()
         linked.close()
+
+
+def test_watch_mode_adds_the_reload_script_to_pages_only(tmp_path):
+    from werkzeug.test import Client
+
+    (tmp_path / "index.html").write_text("<html><body><p>Hi</p></body></html>")
+    (tmp_path / "a.css").write_text("p { color: red }")
+    watching, plain = Client(SiteApp(tmp_path, reload=True)), Client(SiteApp(tmp_path))
+    responses = [watching.get("/"), plain.get("/"), watching.get("/a.css"), watching.head("/")]
+    try:
+        page, unchanged, css, head = responses
+        assert b"location.reload()" in page.data and page.data.endswith(b"</script>\n</body></html>")
+        assert b"location.reload" not in unchanged.data and b"location.reload" not in css.data
+        assert head.headers["ETag"] == page.headers["ETag"] == unchanged.headers["ETag"]
+    finally:
+        for response in responses:
+            response.close()
+    (tmp_path / "index.html").write_text("<html><body><p>Changed</p></body></html>")
+    again = watching.head("/")
+    assert again.headers["ETag"] != head.headers["ETag"]
+    again.close()
