@@ -35,15 +35,9 @@ from .serve import SiteApp
 from .submissions import INBOX, REVISION, Invite, find_invite, submit
 from .validate import validate_project
 
-FORM_FIELDS = (
-    ("name", "Your name, as it should be printed", "text", "Any alphabet the book’s fonts can print."),
-    ("title", "Headline of your entry", "text", "A few words; it heads your page."),
-    ("role", "Role", "text", "Optional, e.g. Head of Operations."),
-    ("organization", "Organisation", "text", "Optional."),
-    ("website", "Website", "url", "Optional; an https:// address."),
-    ("bio", "About you", "textarea", "One to three sentences, printed under your entry."),
-    ("body", "Your text", "textarea", "Markdown: blank lines between paragraphs, *italic*, **bold**, ## headings."),
-)
+FORM_FIELDS = (("name", "text"), ("title", "text"), ("role", "text"), ("organization", "text"), ("website", "url"),
+               ("bio", "textarea"), ("body", "textarea"))
+"""The form's fields and input types; labels and hints are the book's words ``field_<key>`` and ``hint_<key>``."""
 
 
 class IntakeApp:
@@ -116,23 +110,23 @@ class IntakeApp:
         if request.method != "POST":
             return Response("Only GET and POST.\n", status=405, headers={"Allow": "GET, POST"})
         if not hmac.compare_digest(request.form.get("csrf", ""), self._csrf(invitation)) or not _same_origin(request):
-            return Response("The form has expired; open your link again.\n", status=403, mimetype="text/plain")
+            return Response(book.words("form_expired") + "\n", status=403, mimetype="text/plain")
         if not self._allowed(invitation, book.submissions.per_hour):
-            return Response("Too many submissions in an hour; try again later.\n", status=429, mimetype="text/plain")
-        values = {key: request.form.get(key, "") for key, *_ in FORM_FIELDS} | {
+            return Response(book.words("form_too_many") + "\n", status=429, mimetype="text/plain")
+        values = {key: request.form.get(key, "") for key, _ in FORM_FIELDS} | {
             "consent": request.form.get("consent", "")}
         upload = request.files.get("photo")
         photo = upload.read(limits.photo_bytes + 1) if upload and upload.filename else None
         context["values"] = values
         if photo is not None and len(photo) > limits.photo_bytes:
-            context["errors"] = {"photo": [f"The photo is larger than {limits.photo_bytes // 2**20} MiB."]}
+            context["errors"] = {"photo": [book.words("form_photo_too_large", limit=limits.photo_bytes // 2**20)]}
             return _page(templates, context, 422)
         fields = {key: value for key, value in values.items() if key not in ("body", "consent")}
         consented = bool(values["consent"])  # without consent the entry is checked, never stored
         outcome = submit(self.root, invitation, fields, values["body"], photo, store=consented)
         errors = dict(outcome.errors)
         if not consented:
-            errors.setdefault("consent", []).append("Please agree to publication, or the entry cannot go in.")
+            errors.setdefault("consent", []).append(book.words("form_consent_needed"))
         if errors or not outcome.accepted:
             context["errors"] = errors
             return _page(templates, context, 422)

@@ -6,6 +6,7 @@ import json
 import re
 import textwrap
 from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pypdfium2
@@ -14,6 +15,7 @@ from pypdf import PdfReader
 
 from anthology import build_book
 from anthology.build import BuildResult
+from anthology.words import table, word_keys
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -75,3 +77,47 @@ def words(text: str) -> list[str]:
 
 def reader(path: Path) -> PdfReader:
     return PdfReader(str(path))
+
+
+class _Visible(HTMLParser):
+    """The words a reader sees or hears: text, alt, aria-label, title and meta descriptions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self._skip += tag in ("style", "script")
+        values = dict(attrs)
+        self.parts += [values[k] or "" for k in ("alt", "aria-label", "title") if k in values]
+        if tag == "meta" and values.get("content"):
+            self.parts.append(values["content"] or "")
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        self._skip -= tag in ("style", "script")
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        if not self._skip:
+            self.parts.append(data)
+
+
+def english_fixed_words(language: str) -> set[str]:
+    """Each English fixed phrase (between its {fields}) that the other language writes differently."""
+    phrases = set()
+    for key in word_keys():
+        english, other = table("en")[key], table(language)[key]
+        english_texts = english.values() if isinstance(english, dict) else [english]
+        other_text = " ".join(other.values()) if isinstance(other, dict) else other
+        for text in english_texts:
+            for piece in re.split(r"\{[a-z]+\}", text):
+                piece = piece.strip(" .,:;·“”")
+                if len(piece) > 3 and piece not in other_text:
+                    phrases.add(piece)
+    return phrases
+
+
+def visible_text(html: str) -> str:
+    parser = _Visible()
+    parser.feed(html)
+    return " ".join(parser.parts)

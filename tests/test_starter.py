@@ -1,20 +1,17 @@
 """`anthology init` and what a new editor does next, run with the installed console script."""
 
-import re
 import shutil
 import subprocess
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from anthology import words
 from anthology.errors import AnthologyError
 from anthology.starter import StarterOptions, init_project
 
-from .conftest import page_texts
+from .conftest import english_fixed_words, page_texts, visible_text
 
 SCRIPT = shutil.which("anthology", path=str(Path(sys.executable).parent))
 
@@ -75,44 +72,6 @@ def test_walkthrough_init_new_check_build_dist_without_a_warning(tmp_path):
     assert "Your entry “Your headline” appears on page" in (site / "c" / "bo-lind.txt").read_text()
 
 
-class _Visible(HTMLParser):
-    """The words a reader sees or hears: text, alt, aria-label, title and meta descriptions."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
-        self._skip += tag in ("style", "script")
-        values = dict(attrs)
-        self.parts += [values[k] or "" for k in ("alt", "aria-label", "title") if k in values]
-        if tag == "meta" and values.get("content"):
-            self.parts.append(values["content"] or "")
-
-    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
-        self._skip -= tag in ("style", "script")
-
-    def handle_data(self, data):  # type: ignore[no-untyped-def]
-        if not self._skip:
-            self.parts.append(data)
-
-
-def english_fixed_words(language: str) -> set[str]:
-    """Each English fixed phrase (between its {fields}) that the other language writes differently."""
-    phrases = set()
-    for key in words.word_keys():
-        english, other = words.table("en")[key], words.table(language)[key]
-        english_texts = english.values() if isinstance(english, dict) else [english]
-        other_text = " ".join(other.values()) if isinstance(other, dict) else other
-        for text in english_texts:
-            for piece in re.split(r"\{[a-z]+\}", text):
-                piece = piece.strip(" .,:;·“”")
-                if len(piece) > 3 and piece not in other_text:
-                    phrases.add(piece)
-    return phrases
-
-
 FRENCH_ENTRY = """\
 Le port se réveille avant nous. Les grues tournent déjà quand le premier café coule,
 et personne ne se souvient d’avoir vu le quai vide.
@@ -150,9 +109,7 @@ def test_walkthrough_in_french_prints_no_english_fixed_word(tmp_path):
     pdf_text = "\n".join([*page_texts(pdf), *outline, *reader.page_labels])
     html = []
     for page in [site / "index.html", *sorted((site / "c").glob("*.html"))]:
-        parser = _Visible()
-        parser.feed(page.read_text(encoding="utf-8"))
-        html.append(" ".join(parser.parts))
+        html.append(visible_text(page.read_text(encoding="utf-8")))
     notes = "\n".join(p.read_text(encoding="utf-8") for p in sorted((site / "c").glob("*.txt")))
     english = english_fixed_words("fr") | {"Contents", "Index of contributors", "About the editor",
                                            "Download the PDF", "Your perspective", "Edited by", "Part 1"}

@@ -18,7 +18,7 @@ from anthology.intake import IntakeApp
 from anthology.release import build_release
 from anthology.submissions import INBOX, files_from_zip, find_invite, invite, submit, submit_files
 
-from .conftest import entry, page_texts
+from .conftest import english_fixed_words, entry, page_texts, visible_text
 from .hostile import EPS, image_bytes
 
 BOOK = 'title: "Open Book"\nsubmissions:\n  open: true\n  per_hour: 3\nlimits:\n  body_bytes: 4 KiB\n'
@@ -250,3 +250,24 @@ def test_a_zip_member_without_a_name_is_refused(project):
         archive.writestr(zipfile.ZipInfo("."), b"x")
     with pytest.raises(AnthologyError, match="refused"):
         files_from_zip(out.getvalue())
+
+
+def test_the_form_speaks_the_books_language(make_project):
+    project = make_project({"anthology.yaml": 'title: "Livre ouvert"\nlanguage: fr\nsubmissions:\n  open: true\n',
+                            **entry("Ann Able", "Déjà là", "Des mots.\n")})
+    _, token = invite(project, "Léa Forme")
+    client = Client(IntakeApp(project, project / "dist/site"))
+    page = client.get(f"/submit?token={token}").get_data(as_text=True)
+    shown = visible_text(page)
+    english = english_fixed_words("fr")
+    assert not sorted(p for p in english if p in shown), "English fixed words on the French form"
+    assert "Votre nom, tel qu’il doit être imprimé" in shown and "Vérifier et envoyer" in shown
+    assert re.search(r'data-words="\{words\} mots · \{kib\} sur \d+ Kio"', page)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    data = {"token": token, "csrf": csrf, "name": "Léa Forme", "title": "Le quai", "body": "Des mots."}
+    refused = client.post("/submit", data=data).get_data(as_text=True)
+    assert "Merci d’accepter la publication" in refused
+    done = visible_text(client.post("/submit", data={**data, "consent": "yes"}).get_data(as_text=True))
+    assert "Merci, Léa Forme." in done and "Elle occupe 1 page" in done and "Télécharger votre épreuve" in done
+    forged = client.post("/submit", data={**data, "csrf": "x"})
+    assert forged.get_data(as_text=True).startswith("Le formulaire a expiré")
