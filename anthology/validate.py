@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import schema
+from . import schema, words
 from .diagnostics import Diagnostic, Report, did_you_mean
 from .fonts import FAMILIES, family_label, missing_glyphs
 from .load import MAX_YAML_BYTES, Node, parse_yaml, read_bytes, read_text, split_front_matter
@@ -123,8 +123,8 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
     if "submissions" in node.value:
         checked = _check_mapping(node.value["submissions"], schema.SUBMISSION_FIELDS, path, report)
         submissions = Submissions(**{key: value for key, (value, _) in (checked or {}).items()})
-    book_words = _read_words(node.value.get("words"), values.get("language"), path, report)
     printing = _Printing.of(limits, layout)
+    book_words = _read_words(node.value.get("words"), values.get("language"), path, printing, report)
     parts = _read_parts(node.value.get("sections"), path, printing, report)
     printing.check_fields(values, report)
     texts: dict[str, Any] = {}
@@ -138,11 +138,36 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
                       **plain), layout
 
 
-def _read_words(node: Node | None, language: tuple[str, Position] | None, path: Path, report: Report) -> Words:
-    """The book's fixed words; one warning when some fall back to English."""
+def _read_words(node: Node | None, language: tuple[str, Position] | None, path: Path, printing: _Printing,
+                report: Report) -> Words:
+    """The book's fixed words; one warning when some fall back to English.
+
+    An override must fill in only the fields its English word has (``{page}``, ``{n}``),
+    be a plain line for a plain word, and be printable by the layout's fonts.
+    """
     checked = _check_mapping(node, schema.WORD_FIELDS, path, report) if node is not None else {}
+    overrides = {}
+    for key, (value, position) in (checked or {}).items():
+        forms = value.values() if isinstance(value, dict) else [value]
+        if isinstance(value, dict) and not words.counted(key):
+            report.error(position, f"words: '{key}' is one line of text, not a list of plural forms",
+                         f"write {key}: \"…\"")
+            continue
+        allowed = words.fields(key)
+        try:
+            wrong = sorted({f for form in forms for f in words.fields_of(form)} - allowed)
+        except ValueError:
+            wrong = ["a stray brace"]
+        if wrong:
+            report.error(position, f"words: '{key}' uses {', '.join(wrong)}, which it cannot fill in",
+                         f"it may use {', '.join('{' + f + '}' for f in sorted(allowed)) or 'no {fields}'}; "
+                         "write {{ and }} for a literal brace")
+            continue
+        for form in forms:
+            printing.check_fields({f"words: {key}": (form, position)}, report)
+        overrides[key] = value
     code, where = language or ("en", Position(path))
-    book_words = Words.of(code, {key: value for key, (value, _) in (checked or {}).items()})
+    book_words = Words.of(code, overrides)
     if book_words.missing:
         shown = ", ".join(book_words.missing[:6]) + (", …" if len(book_words.missing) > 6 else "")
         report.warning(where, f"no word table for the language '{code}': {len(book_words.missing)} fixed words "

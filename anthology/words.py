@@ -11,6 +11,7 @@ Babel, so "1 page", "2 strony", "5 stron" are the language's own rules.
 from __future__ import annotations
 
 import datetime
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -42,6 +43,17 @@ def table(language: str) -> Mapping[str, Entry]:
 def word_keys() -> tuple[str, ...]:
     """Every fixed word, as the English table names them (the reference)."""
     return tuple(table("en"))
+
+
+def fields_of(text: str) -> set[str]:
+    """The ``{fields}`` a text fills in; a ``ValueError`` for a stray brace."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def fields(key: str) -> set[str]:
+    """The fields the English word for ``key`` fills in: all an override may use."""
+    entry = table("en")[key]
+    return set().union(*(fields_of(t) for t in (entry.values() if isinstance(entry, Mapping) else [entry])))
 
 
 def counted(key: str) -> bool:

@@ -1,9 +1,11 @@
 """check: every problem of a broken project in one pass, each with file:line:col and a hint."""
 
+import pytest
+
 from anthology.build import check_project
 from anthology.cli import main
 
-from .conftest import entry
+from .conftest import MINIMAL_BOOK, entry
 
 BODY = "Some words of text.\n"
 
@@ -162,3 +164,28 @@ def test_body_positions_point_at_the_bad_character(make_project):
     root = make_project(entry("A", "T", "First line.\nSecond \x1b line.\n"))
     lines, _ = messages(root)
     assert lines[0].startswith("contributions/a.md:2:8: error: the body contains the control character U+001B")
+
+
+@pytest.mark.parametrize(("words", "problem"), [
+    ('  contents: "Inhalt {book.__class__}"', "words: 'contents' uses book.__class__"),
+    ('  read_on_page: "Page {page} {0}"', "words: 'read_on_page' uses 0"),
+    ('  index: "Index {"', "words: 'index' uses a stray brace"),
+    ('  contents: {one: "a", other: "b"}', "words: 'contents' is one line of text"),
+    ('  pages: {one: "{n} leaf"}', "'pages' has no 'other' form"),
+    ('  contnets: "In this book"', "unknown key 'contnets' (did you mean 'contents'?)"),
+])
+def test_a_words_override_is_checked_before_it_is_used(make_project, words, problem):
+    project = make_project({"anthology.yaml": MINIMAL_BOOK + "words:\n" + words + "\n",
+                            **entry("Ann Able", "T", "Words.")})
+    _, report = check_project(project)
+    assert [d.message for d in report.errors if problem in d.message], [d.message for d in report.diagnostics]
+
+
+def test_a_language_without_a_table_falls_back_to_english_with_one_warning(make_project):
+    project = make_project({"anthology.yaml": MINIMAL_BOOK + "language: vi\nwords:\n  contents: \"Mục lục\"\n",
+                            **entry("Ann Able", "T", "Words.")})
+    checked, report = check_project(project)
+    assert len(report.warnings) == 1 and "no word table for the language 'vi'" in report.warnings[0].message
+    assert "contents" not in report.warnings[0].message  # given under words:, so not missing
+    assert checked.project.book.words("contents") == "Mục lục"
+    assert checked.project.book.words("index") == "Index of contributors"
