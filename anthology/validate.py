@@ -132,6 +132,10 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
         text, position = values.pop(key, ("", None))
         if text and "\n" not in text.strip() and text.strip().endswith(".md"):
             text, position = _read_markdown_file(root, text.strip(), position, key, printing, report)
+        elif text and re.fullmatch(r"[\w./-]+\.[A-Za-z]\w{0,4}", text.strip()):  # a file name, not a text
+            report.error(position, f"{key} '{text.strip()}' looks like a file name, but only .md files are read"
+                                   f"{_nearest_file(root / text.strip(), '.md')}",
+                         "name a Markdown file ending in .md, or write the text itself")
         texts |= {key: text, f"{key}_position": position}
     plain = {key: value for key, (value, _) in values.items()}
     return BookConfig(root=root, limits=limits, parts=parts, submissions=submissions, words=book_words, **texts,
@@ -430,13 +434,14 @@ def _offset(start: Position, text: str, index: int) -> Position:
 # paths ---------------------------------------------------------------------
 
 
-def _nearest_file(missing: Path) -> str:
+def _nearest_file(missing: Path, suffix: str = "") -> str:
     """A ``(did you mean 'x'?)`` for the existing file nearest a missing one, looked for in its own folder."""
     try:
         siblings = [p.name for p in missing.parent.iterdir() if p.is_file() and not p.name.startswith(".")]
     except OSError:
         return ""
-    same_kind = [n for n in siblings if Path(n).suffix.lower() == missing.suffix.lower()] or siblings
+    suffix = (suffix or missing.suffix).lower()
+    same_kind = [n for n in siblings if Path(n).suffix.lower() == suffix] or siblings
     return did_you_mean(missing.name, same_kind)
 
 

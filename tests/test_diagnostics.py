@@ -69,3 +69,13 @@ def test_colour_on_a_terminal_unless_no_color(monkeypatch):
     assert not use_color(_Terminal())
     shown = Diagnostic(Position(Path("a.yaml"), 2, 3), "error", "bad", "fix").format(color=True)
     assert shown.startswith("a.yaml:2:3: \033[1;31merror\033[0m: bad")
+
+
+@pytest.mark.parametrize(("intro", "message"), [
+    ("intro.mdd", "intro 'intro.mdd' looks like a file name, but only .md files are read (did you mean 'intro.md'?)"),
+    ("intro-txt.md", "intro 'intro-txt.md' not found (did you mean 'intro.md'?)"),
+])
+def test_a_wrong_introduction_file_is_an_error_with_the_nearest_file(make_project, intro, message):
+    project = make_project({"anthology.yaml": MINIMAL_BOOK + f"intro: {intro}\n", "intro.md": "Hello.",
+                            **entry("Ann Able", "T", "Words.")})
+    assert any(m.startswith(f"anthology.yaml:3: {message}") for m in messages(project)), messages(project)
