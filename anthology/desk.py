@@ -68,6 +68,9 @@ def _new(root: Path, options: argparse.Namespace) -> int:
     targets[1].write_text("Write your text here, in Markdown: a blank line between paragraphs,\n"
                           "*italic*, **bold**, and ## for a subheading.\n", encoding="utf-8")
     print(f"Wrote {targets[0].relative_to(root)} and {targets[1].relative_to(root)}")
+    if not (root / "anthology.yaml").exists():
+        print(f"{root} has no anthology.yaml yet: `anthology init` adds one (it leaves these files alone)",
+              file=sys.stderr)
     return 0
 
 

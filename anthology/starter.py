@@ -70,7 +70,8 @@ def init_project(root: Path, options: StarterOptions) -> list[Path]:
         Path("contributions") / f"{EXAMPLE_SLUG}.jpg": placeholder_headshot(),
         SCHEMA_FILE: schema_text(),
     }
-    existing = [str(p) for p in files if (root / p).exists() or (root / p).is_symlink()]
+    existing = [str(p) for p, data in files.items()
+                if ((root / p).exists() or (root / p).is_symlink()) and not _same_schema(root / p, p, data)]
     if existing:
         raise AnthologyError(f"{root} already has {', '.join(existing)}; nothing was written "
                              "(init never overwrites: choose an empty folder)")
@@ -79,6 +80,11 @@ def init_project(root: Path, options: StarterOptions) -> list[Path]:
         write_atomically(root / relative, data)
         written.append(root / relative)
     return written
+
+
+def _same_schema(path: Path, relative: Path, data: bytes) -> bool:
+    """The schema `new` wrote already, byte for byte: rewriting it loses nothing."""
+    return relative == SCHEMA_FILE and path.is_file() and not path.is_symlink() and path.read_bytes() == data
 
 
 def placeholder_headshot(size: int = 480) -> bytes:

@@ -101,7 +101,7 @@ def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[Boo
     path = root / "anthology.yaml"
     if not path.is_file():
         report.error(Position(path), "no anthology.yaml in the project folder",
-                     "create it with at least a title: line, or run the command in the project folder")
+                     "start a book here with `anthology init`, or run the command in the project folder")
         return None, read_layout(root, layout_name or "perspectives", Report())
     source = read_text(path, report, MAX_YAML_BYTES, "anthology.yaml")
     node = parse_yaml(source.text, path, report) if source.text is not None else None

@@ -120,3 +120,13 @@ def test_walkthrough_in_french_prints_no_english_fixed_word(tmp_path):
     assert "Couverture" in reader.page_labels
     assert "Télécharger le PDF" in html[0] and "3 contributeurs" in html[0]
     assert "Votre contribution « Le quai à l’aube » figure à la page" in notes
+
+
+def test_new_before_init_points_at_init_and_init_still_works(tmp_path, capsys):
+    from anthology.cli import main
+
+    assert main(["new", "Ann Able", str(tmp_path)]) == 0
+    assert "anthology init" in capsys.readouterr().err
+    assert main(["init", str(tmp_path)]) == 0  # the schema `new` wrote is the same file: nothing is lost
+    assert (tmp_path / "contributions" / "ann-able.yaml").is_file() and (tmp_path / "anthology.yaml").is_file()
+    assert main(["check", str(tmp_path)]) == 0
