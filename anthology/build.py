@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import multiprocessing
@@ -20,13 +21,21 @@ from tqdm import tqdm
 
 from .assemble import LATIN_FOLD, BookTexts, assemble
 from .cache import CACHE_FOLDER, EntryCache, entry_key, program_fingerprint
-from .diagnostics import Report
+from .diagnostics import Diagnostic, Report
 from .errors import ProjectError
 from .layout.entry import describe_overflow, fit_entry, layout_entry, overflow
-from .model import Book, Entry, Layout, Piece, Position
+from .model import Block, Book, Entry, Layout, Piece, Position
 from .publish import write_atomically
 from .text import parse_entry, parse_markdown
-from .validate import Project, Rejected, validate_project
+from .validate import (
+    Project,
+    Rejected,
+    check_drawn_glyphs,
+    figure_files,
+    load_figures,
+    validate_project,
+    warn_unused_files,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,23 +81,34 @@ def check_project(root: Path, skip_invalid: bool = False,
         return None, report
     book = project.book
     book_file = Position(book.root / "anthology.yaml")
+    layout_in_use = project.layout
+
+    def parsed(text: str, where: Position) -> tuple[Block, ...]:
+        blocks = parse_markdown(text, where, report, book.language)
+        check_drawn_glyphs(blocks, text, where, layout_in_use, report)
+        return blocks
+
     texts = BookTexts(
-        intro=parse_markdown(book.intro, book.intro_position or book_file, report, book.language),
-        about_editor=parse_markdown(book.about_editor, book.about_editor_position or book_file, report,
-                                    book.language),
-        part_intros=tuple(parse_markdown(part.intro, part.position or book_file, report, book.language)
-                          for part in book.parts),
+        intro=parsed(book.intro, book.intro_position or book_file),
+        about_editor=parsed(book.about_editor, book.about_editor_position or book_file),
+        part_intros=tuple(parsed(part.intro, part.position or book_file) for part in book.parts),
     )
     entries: list[Entry] = []
     rejected = list(project.rejected)
+    used: set[Path] = set()
     for contribution in project.contributions:
         own = Report()
-        entry = parse_entry(contribution, own, book.language)
+        entry = load_figures(parse_entry(contribution, own, book.language), book.limits, own)
+        check_drawn_glyphs(entry.blocks, contribution.body, contribution.body_position, layout_in_use, own)
+        used |= {contribution.source, contribution.body_position.path, *figure_files(entry.blocks)}
+        if contribution.photo:
+            used.add(contribution.photo.path)
         report.diagnostics += own.warnings
         if own.errors:
             rejected.append(Rejected(contribution.slug, contribution.source, tuple(own.errors)))
         else:
             entries.append(entry)
+    warn_unused_files(book.root / "contributions", used, report)
     if not skip_invalid:
         report.diagnostics += [d for r in rejected for d in r.diagnostics]
     elif not entries:
@@ -97,22 +117,34 @@ def check_project(root: Path, skip_invalid: bool = False,
     return CheckedProject(project, tuple(entries), texts, tuple(sorted(rejected, key=lambda r: r.source))), report
 
 
+@dataclass(frozen=True, slots=True)
+class LaidOut:
+    """The entries that were laid out, their pieces (in the same order), and those that failed."""
+
+    entries: tuple[Entry, ...]
+    pieces: tuple[Piece, ...]
+    failed: tuple[Rejected, ...] = ()
+    """Entries whose layout raised: each with one error naming the entry, never a traceback."""
+
+
 PARALLEL_FROM = 12
 """Below this many entries to render, starting worker processes costs more than it saves."""
 
 
 def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = False, cache: EntryCache | None = None,
-                    jobs: int | None = None, progress: bool = False) -> list[Piece]:
+                    jobs: int | None = None, progress: bool = False) -> LaidOut:
     """Lay out every entry (from the cache when it can); report those over the page budget.
 
     Entries not in the cache are laid out in worker processes, one per core
     (``jobs``), when there are enough of them; the result is the same, byte for
-    byte, as laying them out one after another.
+    byte, as laying them out one after another. An entry whose layout fails is
+    returned in ``failed`` with an error against its file: one contributor's
+    text never takes the whole book down.
     """
     layout, language = checked.project.layout, checked.project.book.language
     cache = cache or EntryCache(None)
     keys = [entry_key(entry, layout, language, fit) for entry in checked.entries]
-    pieces: dict[int, Piece] = {}
+    pieces: dict[int, Piece | str] = {}
     for index, key in enumerate(keys):
         found = cache.get(key)
         if found is not None:
@@ -133,17 +165,31 @@ def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = Fals
             for index, task in zip(todo, tasks, strict=True):
                 pieces[index] = _lay_out(task)
                 bar.update()
-    for index in todo:
-        cache.put(keys[index], pieces[index])
+    entries, laid_out, failed = [], [], []
     for index, entry in enumerate(checked.entries):
-        _report_budget(entry, pieces[index], layout, fit, report)
-    return [pieces[i] for i in range(len(keys))]
+        piece = pieces[index]
+        if isinstance(piece, str):
+            c = entry.contribution
+            failed.append(Rejected(c.slug, c.source, (Diagnostic(
+                c.body_position, "error", f"the entry '{c.slug}' could not be laid out: {piece}",
+                "simplify the text around the construct named (or leave the entry out with --skip-invalid), "
+                "and report it: this is a bug"),)))
+            continue
+        if index in todo:
+            cache.put(keys[index], piece)
+        _report_budget(entry, piece, layout, fit, report)
+        entries.append(entry)
+        laid_out.append(piece)
+    return LaidOut(tuple(entries), tuple(laid_out), tuple(failed))
 
 
-def _lay_out(task: tuple[Entry, Layout, str, bool]) -> Piece:
-    """One entry, in whichever process runs it."""
+def _lay_out(task: tuple[Entry, Layout, str, bool]) -> Piece | str:
+    """One entry, in whichever process runs it; a failure comes back as its message, never raised."""
     entry, layout, language, fit = task
-    return fit_entry(entry, layout, language) if fit else layout_entry(entry, layout, language)
+    try:
+        return fit_entry(entry, layout, language) if fit else layout_entry(entry, layout, language)
+    except Exception as error:  # a ReportLab LayoutError, IndexError…: a diagnostic for this entry alone
+        return f"{type(error).__name__}: {str(error)[:200]}"
 
 
 def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report: Report) -> None:
@@ -193,7 +239,17 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     book_config = checked.project.book
     entry_cache = EntryCache(folder)
     laid_out = lay_out_entries(checked, report, fit=fit, cache=entry_cache, jobs=jobs, progress=progress)
-    book = assemble(book_config, checked.project.layout, checked.texts, checked.entries, laid_out,
+    if laid_out.failed:
+        if not skip_invalid:
+            report.diagnostics += [d for r in laid_out.failed for d in r.diagnostics]
+            raise ProjectError(report)
+        rejected = tuple(sorted(checked.rejected + laid_out.failed, key=lambda r: r.source))
+        checked = dataclasses.replace(checked, entries=laid_out.entries, rejected=rejected)
+        if not checked.entries:
+            report.error(Position(book_config.root / "contributions"), "no entry could be laid out; nothing to build",
+                         "run 'anthology check --layout' and fix at least one entry")
+            raise ProjectError(report)
+    book = assemble(book_config, checked.project.layout, checked.texts, checked.entries, laid_out.pieces,
                     for_print=for_print)
     target = output or default_output(book_config.root, book_config.title)
     write_atomically(target, book.pdf)

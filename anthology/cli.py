@@ -172,7 +172,8 @@ def _shown(path: Path) -> str:
 def _check(root: Path, lay_out: bool) -> int:
     checked, report = check_project(root)
     if lay_out and checked is not None and not report.errors:
-        lay_out_entries(checked, report)
+        laid_out = lay_out_entries(checked, report)
+        report.diagnostics += [d for r in laid_out.failed for d in r.diagnostics]
     _print_report(report)
     print(f"checked {root}: {report.summary()}", file=sys.stderr)
     return 1 if report.errors else 0

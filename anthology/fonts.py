@@ -9,7 +9,8 @@ entry; ``assemble`` then keeps one copy of each. A used subset embeds all of
 its (at most 256) glyphs, which costs a little size once and saves it per entry.
 
 The families come from PyPI packages (``font-source-serif-pro``,
-``font-source-sans-pro``, ``font-roboto``) so a fresh virtualenv has them. A
+``font-source-sans-pro``, ``font-roboto``, ``fontpkg-ibm-plex-mono`` for code)
+so a fresh virtualenv has them. A
 layout names a family per role and, optionally, fallback families; a character
 the role's family lacks is drawn from the first fallback that has it.
 """
@@ -26,6 +27,7 @@ from pathlib import Path
 import font_roboto
 import font_source_sans_pro
 import font_source_serif_pro
+import fontpkg_ibm_plex_mono
 from reportlab import rl_config
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfdoc, pdfmetrics
@@ -67,9 +69,14 @@ FAMILIES: dict[str, Family] = {
     "roboto": Family(
         *(_face_path(font_roboto, f"Roboto-{style}.ttf") for style in ("Regular", "Italic", "Bold", "BoldItalic"))
     ),
+    "ibm-plex-mono": Family(
+        *(_face_path(fontpkg_ibm_plex_mono, f"IBMPlexMono-{style}.ttf")
+          for style in ("Regular", "Italic", "Bold", "BoldItalic"))
+    ),
 }
 
-FAMILY_LABELS = {"source-serif": "Source Serif Pro", "source-sans": "Source Sans Pro", "roboto": "Roboto"}
+FAMILY_LABELS = {"source-serif": "Source Serif Pro", "source-sans": "Source Sans Pro", "roboto": "Roboto",
+                 "ibm-plex-mono": "IBM Plex Mono"}
 
 
 rl_config.useA85 = 0  # binary streams: ASCII85 would make every page a quarter larger
@@ -236,6 +243,15 @@ def missing_glyphs(text: str, family: str | None = None, fallbacks: tuple[str, .
     face = f"{family}-regular"
     return sorted(c for c in set(text) if not c.isspace()
                   and ord(c) not in pdfmetrics.getFont(face_for(c, face, fallbacks)).face.charToGlyph)
+
+
+def undrawable(text: str, face: str, fallbacks: tuple[str, ...]) -> list[str]:
+    """Characters of ``text`` that neither ``face`` (a registered face, e.g. 'ibm-plex-mono-italic')
+    nor its fallback chain can draw: the check for text as it is actually set."""
+    register_family(_split_face(face)[0])
+    covered = _covered(face)
+    return sorted(c for c in set(text) if not c.isspace() and ord(c) not in covered
+                  and ord(c) not in _covered(face_for(c, face, fallbacks)))
 
 
 def family_label(family: str) -> str:

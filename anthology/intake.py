@@ -27,6 +27,7 @@ from jinja2 import Environment
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from . import schema
 from .cache import CACHE_FOLDER
 from .diagnostics import Report
 from .model import BookConfig, Layout, Limits
@@ -38,6 +39,9 @@ from .validate import validate_project
 FORM_FIELDS = (("name", "text"), ("title", "text"), ("role", "text"), ("organization", "text"), ("website", "url"),
                ("bio", "textarea"), ("body", "textarea"))
 """The form's fields and input types; labels and hints are the book's words ``field_<key>`` and ``hint_<key>``."""
+
+FIELD_CAPS = {field.name: field.max_chars for field in schema.CONTRIBUTION_FIELDS if field.max_chars}
+"""The validator's own length caps, given to the form's fields so the browser and ``check`` agree."""
 
 
 class IntakeApp:
@@ -103,6 +107,7 @@ class IntakeApp:
                             "cover": "cover.png", "blurb": ""},
                    "colors": site_colors(layout), "root": "", "absolute": lambda path: path, "invite": invitation,
                    "token": token, "csrf": self._csrf(invitation), "fields": FORM_FIELDS,
+                   "caps": FIELD_CAPS,
                    "limit_kib": limits.body_bytes // 1024, "errors": {}, "values": {"name": invitation.name},
                    "nonce": nonce, "w": book.words}
         if request.method == "GET":

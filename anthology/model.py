@@ -188,6 +188,8 @@ class Layout:
     """Extra paper around the trim for ``--print``; crop marks are drawn in it."""
     columns: int = 1
     column_gap: float = 18.0
+    code_font: str = "ibm-plex-mono"
+    """Family for code (monospaced, so columns line up)."""
     fallback_fonts: tuple[str, ...] = ()
     """Families tried, in order, for characters the role's own family cannot draw."""
     justify: bool = True
@@ -231,6 +233,10 @@ class Span:
     """Target of a link (already checked: http, https or mailto), or empty."""
     line_break: bool = False
     """A hard line break; ``text`` is empty."""
+    strike: bool = False
+    """``~~struck through~~``."""
+    note: int = 0
+    """A footnote mark: the note's number (``text`` is the number as printed), or 0."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,6 +256,8 @@ class ListBlock:
     ordered: bool
     items: tuple[tuple[Block, ...], ...]
     start: int = 1
+    checked: tuple[bool | None, ...] = ()
+    """For a task list: per item True (☑), False (☐) or None (an ordinary item); empty otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,9 +273,48 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class CodeBlock:
     text: str
+    language: str = ""
+    """The info string's first word of a fenced block (```python), if any."""
 
 
-Block = Paragraph | Heading | ListBlock | Quote | Rule | CodeBlock
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A GFM table: a header row and body rows of cells, each cell a run of spans."""
+
+    header: tuple[tuple[Span, ...], ...]
+    rows: tuple[tuple[tuple[Span, ...], ...], ...]
+    aligns: tuple[str, ...]
+    """Per column ``left``, ``center``, ``right`` or ``""`` (the layout's default), from the divider row."""
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """An image standing alone in a paragraph, set as a figure with its description as the caption."""
+
+    source: str
+    """The path as written in the Markdown (relative to the contribution)."""
+    alt: tuple[Span, ...]
+    """The description: the caption, and the figure's alternative text in the PDF."""
+    image: Photo | None = None
+    """The checked image (filled in by :func:`anthology.validate.load_figures`); None prints the caption alone."""
+    position: Position | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    number: int
+    """As printed: 1, 2, … in the order the marks first appear."""
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Notes:
+    """An entry's footnotes, set after its text; each mark and note link to each other."""
+
+    notes: tuple[Note, ...]
+
+
+Block = Paragraph | Heading | ListBlock | Quote | Rule | CodeBlock | Table | Figure | Notes
 
 
 @dataclass(frozen=True, slots=True)

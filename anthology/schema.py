@@ -209,6 +209,9 @@ class Field:
     required: bool = False
     attr: str = ""
     """The attribute it fills (``Layout.page_width`` for ``page: width``); empty: same as name."""
+    max_chars: int = 0
+    """Longest text accepted (0: no cap). Printed fields are capped so that no value can outgrow
+    the frame it is set in (a contents line, a name block); the submission form uses the same caps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,14 +225,14 @@ class Section:
 
 
 BOOK_FIELDS: tuple[Field, ...] = (
-    Field("title", line, "The book's title.", required=True),
-    Field("subtitle", line, "Shown on the cover and title page; the PDF's subject."),
-    Field("editor", line, "Editor's name; the PDF's author."),
-    Field("edition", line, "Edition, e.g. \"First edition\" or \"2026.1\"."),
-    Field("date", line, "Publication date as printed, e.g. \"November 2026\"."),
+    Field("title", line, "The book's title.", required=True, max_chars=200),
+    Field("subtitle", line, "Shown on the cover and title page; the PDF's subject.", max_chars=300),
+    Field("editor", line, "Editor's name; the PDF's author.", max_chars=200),
+    Field("edition", line, "Edition, e.g. \"First edition\" or \"2026.1\".", max_chars=100),
+    Field("date", line, "Publication date as printed, e.g. \"November 2026\".", max_chars=100),
     Field("language", language, "BCP 47 language tag of the book (default en)."),
-    Field("license", line, "Licence line printed on the copyright page."),
-    Field("layout", line, "Name of a layout in layouts/ or built in (default perspectives)."),
+    Field("license", line, "Licence line printed on the copyright page.", max_chars=500),
+    Field("layout", line, "Name of a layout in layouts/ or built in (default perspectives).", max_chars=100),
     Field("intro", markdown, "The introduction: Markdown text, or the path of a .md file in the project."),
     Field("site_url", http_url, "Where the release folder will be published (makes share links absolute)."),
     Field("about_editor", markdown, "Optional 'About the editor' page at the end: Markdown, or a .md path."),
@@ -244,7 +247,7 @@ LIMIT_FIELDS: tuple[Field, ...] = (
 )
 
 SECTION_FIELDS: tuple[Field, ...] = (
-    Field("title", line, "The part's title, printed on its divider page.", required=True),
+    Field("title", line, "The part's title, printed on its divider page.", required=True, max_chars=200),
     Field("intro", markdown, "A few lines under the title on the divider page."),
     Field("entries", slug_list, "The slugs of the part's entries, in order.", required=True),
 )
@@ -281,17 +284,20 @@ BOOK_SECTIONS: tuple[Section, ...] = (
 )
 
 CONTRIBUTION_FIELDS: tuple[Field, ...] = (
-    Field("name", line, "The contributor's name as printed.", required=True),
-    Field("title", line, "The entry's headline.", required=True),
-    Field("role", line, "Job title or role."),
-    Field("organization", line, "Organisation."),
-    Field("bio", text, "One to three sentences about the contributor."),
-    Field("photo", line, "Headshot (JPEG or PNG), relative to the contribution; must stay inside contributions/."),
+    Field("name", line, "The contributor's name as printed.", required=True, max_chars=120),
+    Field("title", line, "The entry's headline.", required=True, max_chars=250),
+    Field("role", line, "Job title or role.", max_chars=200),
+    Field("organization", line, "Organisation.", max_chars=200),
+    Field("bio", text, "One to three sentences about the contributor.", max_chars=1500),
+    Field("photo", line, "Headshot (JPEG or PNG), relative to the contribution; must stay inside contributions/.",
+          max_chars=255),
     Field("photo_focus", focus, "Where the face is, as 'x y' fractions from the top left (default '0.5 0.4')."),
-    Field("pullquote", line, "A sentence from the entry, set large beside the text where the layout has room."),
-    Field("website", http_url, "An http:// or https:// address."),
+    Field("pullquote", line, "A sentence from the entry, set large beside the text where the layout has room.",
+          max_chars=400),
+    Field("website", http_url, "An http:// or https:// address.", max_chars=2000),
     Field("order", integer, "Position in the book (whole number); entries without one follow, by name."),
-    Field("sort_as", line, "How the name sorts in the index, e.g. 'Nguyen Thi Thao' (default: family name first)."),
+    Field("sort_as", line, "How the name sorts in the index, e.g. 'Nguyen Thi Thao' (default: family name first).",
+          max_chars=120),
     Field("status", choice("draft", "proofed", "approved"),
           "draft, proofed (the contributor has seen the proof) or approved (default approved)."),
 )
@@ -324,9 +330,10 @@ LAYOUT_SECTIONS: tuple[Section, ...] = (
         Field("body", line, "Family for body text.", required=True, attr="body_font"),
         Field("heading", line, "Family for headlines and headings.", required=True, attr="heading_font"),
         Field("caption", line, "Family for names, captions and folios.", required=True, attr="caption_font"),
+        Field("code", line, "Monospaced family for code (default ibm-plex-mono).", attr="code_font"),
         Field("fallback", names, "Families tried in order for characters a role's family lacks.",
               attr="fallback_fonts"),
-    ), "Font families by role: source-serif, source-sans or roboto.", required=True),
+    ), "Font families by role: source-serif, source-sans, roboto or ibm-plex-mono.", required=True),
     Section("sizes", (
         Field("body", number, "Body text size in points.", required=True, attr="body_size"),
         Field("leading", number, "Distance between body lines in points.", required=True, attr="body_leading"),
@@ -392,6 +399,8 @@ def contribution_json_schema() -> dict[str, Any]:
         spec = dict(kinds.get(field.kind, {"type": "string"}))
         if field.name == "status":
             spec["enum"] = ["draft", "proofed", "approved"]
+        if field.max_chars:
+            spec["maxLength"] = field.max_chars
         properties[field.name] = {"description": field.doc, **spec}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Anthology contribution",
             "type": "object", "properties": properties, "additionalProperties": False,

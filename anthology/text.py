@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .diagnostics import Report
 from .model import (
@@ -27,13 +29,17 @@ from .model import (
     CodeBlock,
     Contribution,
     Entry,
+    Figure,
     Heading,
     ListBlock,
+    Note,
+    Notes,
     Paragraph,
     Position,
     Quote,
     Rule,
     Span,
+    Table,
 )
 
 LINK_SCHEMES = ("http", "https", "mailto")
@@ -63,12 +69,19 @@ class _NestingGuard:
 
 
 def _parser() -> tuple[MarkdownIt, _NestingGuard]:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": True})
-    md.enable(["replacements", "smartquotes"])
+    md = new_parser()
     # markdown-it quietly turns a javascript:/file:/data: link back into bracket
     # text; accept every link here so _spans can keep its words and warn.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
     return md, _NestingGuard(md)
+
+
+def new_parser() -> MarkdownIt:
+    """The Markdown dialect of contributions: CommonMark with GFM's tables, strikethrough, autolinks,
+    task lists and footnotes. Raw HTML is recognised only to be printed as text, with a warning."""
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True, "linkify": True})
+    md.enable(["replacements", "smartquotes", "table", "strikethrough", "linkify"])
+    return md.use(footnote_plugin).use(tasklists_plugin)
 
 
 _MARKDOWN, _GUARD = _parser()
@@ -102,7 +115,7 @@ def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report,
         where = Position(start.path, start.line + (node.map[0] if node.map else 0), 1)
         kind = node.type
         if kind == "paragraph":
-            blocks.append(Paragraph(_inline(node, where, report, spacing)))
+            blocks += _paragraph(node, where, report, spacing)
         elif kind == "heading":
             level = int(node.tag[1])
             if level not in (2, 3):
@@ -112,17 +125,63 @@ def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report,
         elif kind in ("bullet_list", "ordered_list"):
             items = tuple(tuple(_blocks(item.children, start, report, spacing)) for item in node.children)
             first = int(str(node.attrs.get("start", 1)))
-            blocks.append(ListBlock(kind == "ordered_list", items, first))
+            checked = tuple(_task_state(item) for item in node.children)
+            blocks.append(ListBlock(kind == "ordered_list", items, first,
+                                    checked if any(c is not None for c in checked) else ()))
         elif kind == "blockquote":
             blocks.append(Quote(tuple(_blocks(node.children, start, report, spacing))))
         elif kind == "hr":
             blocks.append(Rule())
         elif kind in ("code_block", "fence"):
+            blocks.append(CodeBlock(node.content.rstrip("\n"), (node.info or "").split(" ")[0][:40]))
+        elif kind == "table":
+            blocks.append(_table(node, where, report, spacing))
+        elif kind == "footnote_block":
+            notes = (Note(int(note.meta.get("id", 0)) + 1, tuple(_blocks(note.children, start, report, spacing)))
+                     for note in node.children)
+            blocks.append(Notes(tuple(notes)))
+        elif kind == "html_block":
+            report.warning(where, "raw HTML is printed as text, not interpreted",
+                           "write it in Markdown, or put it in a code block if the code itself is the point")
             blocks.append(CodeBlock(node.content.rstrip("\n")))
-        else:  # pragma: no cover - the commonmark preset produces nothing else
+        else:  # pragma: no cover - the parser is configured to produce nothing else
             report.warning(where, f"unsupported Markdown element '{kind}' set as text")
             blocks.append(Paragraph((Span(node.content),)))
     return blocks
+
+
+def _task_state(item: SyntaxTreeNode) -> bool | None:
+    """☑/☐ for a task-list item (the plugin marks it with a class and a checkbox token), None otherwise."""
+    if "task-list-item" not in str(item.attrs.get("class", "")):
+        return None
+    box = item.children[0].children[0].children[0] if item.children and item.children[0].children else None
+    return box is not None and box.type == "html_inline" and 'checked="checked"' in box.content
+
+
+def _paragraph(node: SyntaxTreeNode, where: Position, report: Report,
+               spacing: Callable[[str], str]) -> list[Block]:
+    """A paragraph, or the figures it consists of when it holds nothing but images."""
+    children = node.children[0].children if node.children else []
+    images = [c for c in children if c.type == "image"]
+    if images and all(c.type in ("image", "softbreak") or (c.type == "text" and not c.content.strip())
+                      for c in children):
+        return [Figure(str(image.attrs.get("src", "")), _image_alt(image, where, report, spacing),
+                       position=where) for image in images]
+    return [Paragraph(_inline(node, where, report, spacing))]
+
+
+def _image_alt(image: SyntaxTreeNode, where: Position, report: Report,
+               spacing: Callable[[str], str]) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    _spans(image.children, spans, where, report, italic=False, bold=False, href="")
+    return tuple(s if s.code else replace(s, text=spacing(s.text)) for s in _merge(spans))
+
+
+def _table(node: SyntaxTreeNode, where: Position, report: Report, spacing: Callable[[str], str]) -> Table:
+    rows = [row for section in node.children for row in section.children]
+    cells = [tuple(_inline(cell, where, report, spacing) for cell in row.children) for row in rows]
+    aligns = tuple(re.sub(r"text-align:\s*", "", str(cell.attrs.get("style", ""))) for cell in rows[0].children)
+    return Table(cells[0], tuple(cells[1:]), aligns)
 
 
 def _inline(node: SyntaxTreeNode, where: Position, report: Report,
@@ -130,7 +189,10 @@ def _inline(node: SyntaxTreeNode, where: Position, report: Report,
     spans: list[Span] = []
     for child in node.children:  # the single 'inline' node
         _spans(child.children, spans, where, report, italic=False, bold=False, href="")
-    return tuple(s if s.code else replace(s, text=spacing(s.text)) for s in _merge(spans))
+    spans = _merge(spans)
+    if spans and spans[0].text.startswith(("☐ ", "☑ ")) and not spans[0].code:  # the box keeps to its words
+        spans[0] = replace(spans[0], text=spans[0].text[:1] + "\u00a0" + spans[0].text[2:].lstrip())
+    return tuple(s if s.code else replace(s, text=spacing(s.text)) for s in spans)
 
 
 _BEFORE_UNIT = re.compile(
@@ -153,35 +215,47 @@ def _spacing_for(language: str) -> Callable[[str], str]:
 
 
 def _spans(nodes: list[SyntaxTreeNode], out: list[Span], where: Position, report: Report,
-           *, italic: bool, bold: bool, href: str) -> None:
+           *, italic: bool, bold: bool, href: str, strike: bool = False) -> None:
     for node in nodes:
         kind = node.type
         if kind == "text":
             if node.content:
-                out.append(Span(node.content, italic, bold, href=href))
+                out.append(Span(node.content, italic, bold, href=href, strike=strike))
         elif kind == "softbreak":
-            out.append(Span(" ", italic, bold, href=href))
+            out.append(Span(" ", italic, bold, href=href, strike=strike))
         elif kind == "hardbreak":
             out.append(Span("", line_break=True))
         elif kind == "code_inline":
-            out.append(Span(node.content, italic, bold, code=True, href=href))
+            out.append(Span(node.content, italic, bold, code=True, href=href, strike=strike))
         elif kind == "em":
-            _spans(node.children, out, where, report, italic=True, bold=bold, href=href)
+            _spans(node.children, out, where, report, italic=True, bold=bold, href=href, strike=strike)
         elif kind == "strong":
-            _spans(node.children, out, where, report, italic=italic, bold=True, href=href)
+            _spans(node.children, out, where, report, italic=italic, bold=True, href=href, strike=strike)
+        elif kind == "s":
+            _spans(node.children, out, where, report, italic=italic, bold=bold, href=href, strike=True)
+        elif kind == "footnote_ref":
+            number = int(node.meta.get("id", 0)) + 1
+            out.append(Span(str(number), note=number))
+        elif kind == "html_inline":
+            if node.content.startswith('<input class="task-list-item-checkbox"'):
+                out.append(Span("☑ " if 'checked="checked"' in node.content else "☐ "))
+                continue
+            report.warning(where, f"raw HTML '{node.content[:40]}' is printed as text, not interpreted",
+                           "write it in Markdown (*emphasis*, [links](https://…)) instead of HTML tags")
+            out.append(Span(node.content, italic, bold, href=href, strike=strike))
         elif kind == "link":
             target = str(node.attrs.get("href", ""))
             if urlsplit(target).scheme.lower() not in LINK_SCHEMES:
                 report.warning(where, f"link to '{target}' is not http, https or mailto; kept as text",
                                "link to a web address (https://…) or an e-mail address (mailto:…)")
                 target = href
-            _spans(node.children, out, where, report, italic=italic, bold=bold, href=target)
+            _spans(node.children, out, where, report, italic=italic, bold=bold, href=target, strike=strike)
         elif kind == "image":
-            report.warning(where, "images inside the text are not supported; their description is kept",
-                           "give one headshot with the 'photo' field instead")
-            _spans(node.children, out, where, report, italic=italic, bold=bold, href=href)
+            report.warning(where, "an image inside a sentence is printed as its description only",
+                           "put the image in a paragraph of its own to print it as a figure")
+            _spans(node.children, out, where, report, italic=italic, bold=bold, href=href, strike=strike)
         else:  # pragma: no cover
-            out.append(Span(node.content, italic, bold, href=href))
+            out.append(Span(node.content, italic, bold, href=href, strike=strike))
 
 
 def _merge(spans: list[Span]) -> list[Span]:
@@ -189,10 +263,10 @@ def _merge(spans: list[Span]) -> list[Span]:
     merged: list[Span] = []
     for span in spans:
         last = merged[-1] if merged else None
-        if (last and not span.line_break and not last.line_break
-                and (last.italic, last.bold, last.code, last.href)
-                == (span.italic, span.bold, span.code, span.href)):
-            merged[-1] = Span(last.text + span.text, span.italic, span.bold, span.code, span.href)
+        if (last and not span.line_break and not last.line_break and not span.note and not last.note
+                and (last.italic, last.bold, last.code, last.href, last.strike)
+                == (span.italic, span.bold, span.code, span.href, span.strike)):
+            merged[-1] = replace(last, text=last.text + span.text)
         else:
             merged.append(span)
     return merged
@@ -203,7 +277,16 @@ def words_of(blocks: tuple[Block, ...] | list[Block]) -> list[str]:
     words: list[str] = []
     for block in blocks:
         if isinstance(block, (Paragraph, Heading)):
-            words += WORD.findall("".join(" " if s.line_break else s.text for s in block.spans))
+            words += _span_words(block.spans)
+        elif isinstance(block, Table):
+            for row in (block.header, *block.rows):
+                for cell in row:
+                    words += _span_words(cell)
+        elif isinstance(block, Figure):
+            words += _span_words(block.alt)
+        elif isinstance(block, Notes):
+            for note in block.notes:
+                words += words_of(note.blocks)
         elif isinstance(block, ListBlock):
             for item in block.items:
                 words += words_of(item)
@@ -212,3 +295,8 @@ def words_of(blocks: tuple[Block, ...] | list[Block]) -> list[str]:
         elif isinstance(block, CodeBlock):
             words += WORD.findall(block.text)
     return words
+
+
+def _span_words(spans: tuple[Span, ...]) -> list[str]:
+    """Footnote marks are numbers the book adds, not the author's words."""
+    return WORD.findall("".join(" " if s.line_break else s.text for s in spans if not s.note))

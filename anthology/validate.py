@@ -15,6 +15,7 @@ to build without it (``build --skip-invalid``).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -25,9 +26,29 @@ from typing import Any
 
 from . import schema, words
 from .diagnostics import Diagnostic, Report, did_you_mean
-from .fonts import FAMILIES, family_label, missing_glyphs
+from .fonts import FAMILIES, family_label, missing_glyphs, undrawable
 from .load import MAX_YAML_BYTES, Node, parse_yaml, read_bytes, read_text, split_front_matter
-from .model import BookConfig, Contribution, Layout, Limits, Part, Photo, Position, Submissions
+from .model import (
+    Block,
+    BookConfig,
+    CodeBlock,
+    Contribution,
+    Entry,
+    Figure,
+    Heading,
+    Layout,
+    Limits,
+    ListBlock,
+    Notes,
+    Paragraph,
+    Part,
+    Photo,
+    Position,
+    Quote,
+    Span,
+    Submissions,
+    Table,
+)
 from .photos import PhotoProblem, check_photo
 from .words import LANGUAGES, Words
 
@@ -90,7 +111,8 @@ def check_contribution_file(root: Path, path: Path, report: Report) -> tuple[Con
     """
     book, layout = _read_book(root.resolve(), Report(), None)
     printing = _Printing.of(book.limits if book else Limits(), layout)
-    return _read_contribution(path.parent, path, printing, report), layout
+    bodies = sorted(p for p in path.parent.iterdir() if p.stem == path.stem and p.suffix.lower() in BODY_SUFFIXES)
+    return _read_contribution(path.parent, path, bodies, printing, report), layout
 
 
 # anthology.yaml ------------------------------------------------------------
@@ -210,6 +232,11 @@ def _read_markdown_file(root: Path, name: str, position: Position, key: str, pri
 # contributions -------------------------------------------------------------
 
 
+METADATA_SUFFIXES = (".yaml", ".yml")
+BODY_SUFFIXES = (".md", ".markdown")
+"""Contribution file endings, in any letter case (``bob.YAML`` + ``bob.MD`` is an entry)."""
+
+
 def _read_contributions(root: Path, printing: _Printing, report: Report) -> tuple[list[Contribution], list[Rejected]]:
     folder = root / "contributions"
     if not folder.is_dir():
@@ -217,42 +244,67 @@ def _read_contributions(root: Path, printing: _Printing, report: Report) -> tupl
                      "create contributions/ and put one <slug>.yaml + <slug>.md per entry in it")
         return [], []
     files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    stems = {p.stem for p in files if p.suffix in (".yaml", ".yml")}
+    metadata = {p.stem: p for p in files if p.suffix.lower() in METADATA_SUFFIXES}
+    bodies: dict[str, list[Path]] = {}
+    for p in files:
+        if p.suffix.lower() in BODY_SUFFIXES:
+            bodies.setdefault(p.stem, []).append(p)
     found: list[Contribution] = []
     rejected: list[Rejected] = []
     for path in files:
-        if path.suffix not in (".yaml", ".yml", ".md") or (path.suffix == ".md" and path.stem in stems):
+        suffix = path.suffix.lower()
+        if suffix not in METADATA_SUFFIXES + BODY_SUFFIXES or (suffix in BODY_SUFFIXES and path.stem in metadata):
             continue
         own = Report()
-        entry = _read_contribution(folder, path, printing, own)
+        entry = _read_contribution(folder, path, bodies.get(path.stem, []), printing, own)
         report.diagnostics += own.warnings
         if own.errors or entry is None:
             rejected.append(Rejected(path.stem, path, tuple(own.errors)))
         else:
             found.append(entry)
+    for path in (p for p in files if p.suffix.lower() in METADATA_SUFFIXES and metadata[p.stem] != p):
+        report.error(Position(path), f"two metadata files for '{path.stem}'",
+                     f"keep one of {metadata[path.stem].name} and {path.name}")
     if not found and not rejected:
         report.error(Position(folder), "contributions/ holds no entries",
                      "add <slug>.yaml with <slug>.md, or <slug>.md with front matter")
     return found, rejected
 
 
-def _read_contribution(folder: Path, path: Path, printing: _Printing, report: Report) -> Contribution | None:
+def warn_unused_files(folder: Path, used: set[Path], report: Report) -> None:
+    """Every file in ``contributions/`` that no entry uses gets a warning: nothing there is ignored silently."""
+    if not folder.is_dir():
+        return
+    used = {p.resolve() for p in used}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.resolve() in used:
+            continue
+        if path.suffix.lower() in METADATA_SUFFIXES + BODY_SUFFIXES and path.is_file():
+            continue  # a contribution file: read above, with its own diagnostics
+        kind = "folder" if path.is_dir() else "file"
+        report.warning(Position(path), f"the {kind} '{path.name}' in contributions/ is not used by any entry",
+                       "entries are <slug>.yaml + <slug>.md (or .markdown), or <slug>.md with front matter; "
+                       "photos and figures are used when an entry names them; move anything else out")
+
+
+def _read_contribution(folder: Path, path: Path, bodies: list[Path], printing: _Printing,
+                       report: Report) -> Contribution | None:
     if path.is_symlink():
         report.error(Position(path), "contribution files may not be symbolic links",
                      "copy the file into contributions/ instead")
         return None
-    if path.suffix == ".yml":
-        report.error(Position(path), "contribution metadata must end in .yaml", f"rename it to {path.stem}.yaml")
-        return None
-    if path.suffix == ".yaml":
-        return _read_pair(folder, path, printing, report)
+    if path.suffix.lower() in METADATA_SUFFIXES:
+        if len(bodies) > 1:
+            report.error(Position(path), f"more than one body for '{path.stem}': "
+                         + ", ".join(b.name for b in bodies), "keep one of them")
+            return None
+        return _read_pair(folder, path, bodies[0] if bodies else path.with_suffix(".md"), printing, report)
     return _read_front_matter(folder, path, printing, report)
 
 
-def _read_pair(folder: Path, path: Path, printing: _Printing, report: Report) -> Contribution | None:
+def _read_pair(folder: Path, path: Path, body_path: Path, printing: _Printing, report: Report) -> Contribution | None:
     limits = printing.limits
     source = read_text(path, report, limits.metadata_bytes, "contribution metadata", "metadata_bytes")
-    body_path = path.with_suffix(".md")
     if body_path.is_symlink():
         report.error(Position(body_path), "contribution files may not be symbolic links",
                      "copy the file into contributions/ instead")
@@ -617,9 +669,16 @@ def _check_mapping(node: Node | None, fields: tuple[schema.Field, ...], path: Pa
         if child.value is None:
             continue
         try:
-            values[key] = (known[key].kind(child), child.position)
+            value = known[key].kind(child)
         except schema.FieldProblem as problem:
             report.error(child.position, f"'{key}' {problem}", problem.hint)
+            continue
+        cap = known[key].max_chars
+        if cap and isinstance(value, str) and len(value) > cap:
+            report.error(child.position, f"'{key}' is {len(value):,} characters long; at most {cap:,} are allowed",
+                         "shorten it" + ("; long text belongs in the entry's body" if cap < 1000 else ""))
+            continue
+        values[key] = (value, child.position)
     for field in fields:
         if field.required and field.name not in values and not _reported_at(node, field.name):
             report.error(node.position, f"missing required field '{field.name}'",
@@ -668,3 +727,114 @@ def _order(book: BookConfig, contributions: list[Contribution], rejected: set[st
 
 def _natural_key(c: Contribution) -> tuple[int, int, str, str]:
     return (c.order is None, c.order or 0, c.name.casefold(), c.slug)
+
+
+# the text as it will be drawn ---------------------------------------------
+
+
+def load_figures(entry: Entry, limits: Limits, report: Report) -> Entry:
+    """The entry with each figure's image read through the headshot checks (inside ``contributions/`` only).
+
+    A figure whose image cannot be used keeps its caption, with a warning saying why.
+    """
+    folder = entry.contribution.source.parent
+
+    def load(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        out: list[Block] = []
+        for block in blocks:
+            if isinstance(block, Figure):
+                block = dataclasses.replace(block, image=_figure_image(folder, block, limits, report))
+            elif isinstance(block, Quote):
+                block = Quote(load(block.blocks))
+            elif isinstance(block, ListBlock):
+                block = dataclasses.replace(block, items=tuple(load(item) for item in block.items))
+            out.append(block)
+        return tuple(out)
+
+    return dataclasses.replace(entry, blocks=load(entry.blocks))
+
+
+def _figure_image(folder: Path, figure: Figure, limits: Limits, report: Report) -> Photo | None:
+    where = figure.position or Position(folder)
+    name = figure.source
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", name):
+        report.warning(where, f"figure '{name[:80]}' is not fetched from the web; only its caption is printed",
+                       "put the image file in contributions/ and give its name")
+        return None
+    own = Report()
+    path = resolve_inside(folder, name, where, own, "figure", "contributions/")
+    data = read_bytes(path, own, limits.photo_bytes, f"figure '{name}'", where, "photo_bytes") if path else None
+    checked = None
+    if data is not None:
+        try:
+            checked = check_photo(data, limits.photo_megapixels)
+        except PhotoProblem as problem:
+            own.error(where, f"figure '{name}' {problem}", problem.hint)
+    for problem in own.diagnostics:  # the caption still prints: a warning, not an error
+        report.warning(problem.position, problem.message + "; only its caption is printed", problem.hint)
+    return Photo(path, where, checked.jpeg, checked.original_size) if checked and path else None
+
+
+def figure_files(blocks: tuple[Block, ...]) -> set[Path]:
+    """The image files an entry's figures use (for the unused-files warning)."""
+    found: set[Path] = set()
+    for block in blocks:
+        if isinstance(block, Figure) and block.image is not None:
+            found.add(block.image.path)
+        elif isinstance(block, Quote):
+            found |= figure_files(block.blocks)
+        elif isinstance(block, ListBlock):
+            for item in block.items:
+                found |= figure_files(item)
+    return found
+
+
+def check_drawn_glyphs(blocks: tuple[Block, ...], source: str, start: Position, layout: Layout,
+                       report: Report) -> None:
+    """Every character as it will be drawn (entities decoded, quotes curled) must exist in the face
+    that draws it, or in a fallback: code in the code face, emphasis in italic, headings in the heading face."""
+    body, heading, code = (f"{layout.body_font}-", f"{layout.heading_font}-", f"{layout.code_font}-regular")
+    lacking: dict[str, set[str]] = {}
+
+    def spans(runs: tuple[Span, ...], family: str, bold: bool = False, italic: bool = False) -> None:
+        for span in runs:
+            b, i = span.bold or bold, span.italic or italic
+            face = code if span.code else family + {(0, 0): "regular", (0, 1): "italic", (1, 0): "bold",
+                                                   (1, 1): "bold-italic"}[(b, i)]
+            for char in undrawable(span.text, face, layout.fallback_fonts):
+                lacking.setdefault(char, set()).add(family_label(face.rsplit("-", 1)[0].removesuffix("-bold")))
+
+    def walk(blocks: tuple[Block, ...]) -> None:
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                spans(block.spans, body)
+            elif isinstance(block, Heading):
+                spans(block.spans, heading, bold=True, italic=block.level == 3)
+            elif isinstance(block, CodeBlock):
+                spans((Span(block.text, code=True),), body)
+            elif isinstance(block, Table):
+                for number, row in enumerate((block.header, *block.rows)):
+                    for cell in row:
+                        spans(cell, body, bold=number == 0)
+            elif isinstance(block, Figure):
+                spans(block.alt, f"{layout.caption_font}-", italic=True)
+            elif isinstance(block, Quote):
+                walk(block.blocks)
+            elif isinstance(block, ListBlock):
+                for item in block.items:
+                    walk(item)
+            elif isinstance(block, Notes):
+                for note in block.notes:
+                    walk(note.blocks)
+
+    walk(blocks)
+    # What the source shows literally and the body family lacks was reported before parsing, with its place.
+    chars = sorted((c for c in lacking if c not in source or not missing_glyphs(c, layout.body_font,
+                                                                                 layout.fallback_fonts)), key=ord)
+    if chars:
+        first = next((source.index(c) for c in chars if c in source), None)
+        where = _offset(start, source, first) if first is not None else start
+        fonts = " or ".join(sorted(set().union(*(lacking[c] for c in chars))))
+        report.error(where, f"{_listed(chars)} in the body cannot be drawn by {fonts} as set; add a fallback font",
+                     "name a family that has it under fonts: fallback in the layout, or replace the character "
+                     "(it may be written as an entity such as &name; or &#x…;)")

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from anthology.diagnostics import Report
-from anthology.model import CodeBlock, Heading, ListBlock, Paragraph, Position, Quote, Rule
+from anthology.model import CodeBlock, Figure, Heading, ListBlock, Notes, Paragraph, Position, Quote, Rule, Table
 from anthology.text import parse_markdown, words_of
 
 WHERE = Position(Path("contributions/x.md"), 1)
@@ -30,9 +30,29 @@ def test_straight_quotes_become_curly_and_dashes_typographic():
     assert blocks[0].spans[0].text == "He said “yes” – it’s done — really…"
 
 
-def test_raw_html_stays_text():
-    blocks, _ = parse('<img src="/etc/passwd"/> and <b>bold</b>')
-    assert blocks[0].spans[0].text == "<img src=“/etc/passwd”/> and <b>bold</b>"
+def test_raw_html_stays_text_exactly_as_written_with_a_warning():
+    blocks, report = parse('<img src="/etc/passwd"/> and <b>bold</b>')
+    assert "".join(s.text for s in blocks[0].spans) == '<img src="/etc/passwd"/> and <b>bold</b>'
+    assert report.warnings and all("raw HTML" in w.message for w in report.warnings)
+
+
+def test_gfm_tables_footnotes_task_lists_strikethrough_and_figures_are_typed_blocks():
+    source = ("Text[^a] with ~~old~~ www.example.org.\n\n| L | R |\n|:--|--:|\n| x | y |\n\n"
+              "- [ ] open\n- [x] done\n\n![A *chart*](chart.png)\n\n[^a]: The note.\n")
+    blocks, report = parse(source)
+    assert [type(b) for b in blocks] == [Paragraph, Table, ListBlock, Figure, Notes]
+    spans = blocks[0].spans
+    assert [s.note for s in spans if s.note] == [1]
+    assert [s.text for s in spans if s.strike] == ["old"]
+    assert [s.href for s in spans if s.href] == ["http://www.example.org"]
+    table = blocks[1]
+    assert table.aligns == ("left", "right") and table.rows[0][1][0].text == "y"
+    assert blocks[2].checked == (False, True) and blocks[2].items[1][0].spans[0].text.startswith("☑")
+    assert blocks[3].source == "chart.png" and [s.text for s in blocks[3].alt] == ["A ", "chart"]
+    assert blocks[4].notes[0].number == 1 and blocks[4].notes[0].blocks[0].spans[0].text == "The note."
+    assert words_of(blocks) == ["Text", "with", "old", "www", "example", "org", "L", "R", "x", "y",
+                                "open", "done", "A", "chart", "The", "note"]
+    assert not report.diagnostics
 
 
 def test_only_safe_links_survive():

@@ -189,3 +189,36 @@ def test_a_language_without_a_table_falls_back_to_english_with_one_warning(make_
     assert "contents" not in report.warnings[0].message  # given under words:, so not missing
     assert checked.project.book.words("contents") == "Mục lục"
     assert checked.project.book.words("index") == "Index of contributors"
+
+
+def test_every_printed_field_has_a_length_cap_with_a_clear_error(make_project):
+    """A 350-word title crashed the contents page and a 30 000-character name the name block."""
+    title = " ".join(["word"] * 350)
+    long_name = {"contributions/x.yaml": f'name: "{"X" * 30000}"\ntitle: "Fine"\n', "contributions/x.md": "Body.\n"}
+    root = make_project(entry("Ann Lee", title, "Body.\n", bio="b" * 1501) | long_name)
+    _, report = check_project(root)
+    messages = sorted(e.message for e in report.errors)
+    assert messages == ["'bio' is 1,501 characters long; at most 1,500 are allowed",
+                        "'name' is 30,000 characters long; at most 120 are allowed",
+                        "'title' is 1,749 characters long; at most 250 are allowed"]
+    from anthology import schema
+    from anthology.intake import FIELD_CAPS
+    assert FIELD_CAPS == {f.name: f.max_chars for f in schema.CONTRIBUTION_FIELDS if f.max_chars}
+    assert schema.contribution_json_schema()["properties"]["name"]["maxLength"] == 120
+
+
+def test_characters_are_checked_as_drawn_after_entities_and_in_the_code_face(make_project):
+    """Entities decoded after the raw check printed boxes; code was checked against the body face."""
+    root = make_project(entry("Ann Lee", "Tofu", "Sets &HilbertSpace; and &#XD06; here.\n\nCode `₿ ↗` is fine.\n"))
+    _, report = check_project(root)
+    [error] = report.errors
+    assert "'ℋ' (U+210B)" in error.message and "'ആ' (U+0D06)" in error.message and "₿" not in error.message
+
+
+def test_a_figure_outside_contributions_or_missing_keeps_its_caption_with_a_warning(make_project):
+    root = make_project(entry("Ann Lee", "Figs", "![The chart](../anthology.yaml)\n\n![Gone](gone.png)\n"))
+    checked, report = check_project(root)
+    assert not report.errors
+    assert [w.message for w in report.warnings] == [
+        "figure '../anthology.yaml' points outside contributions/; only its caption is printed",
+        "figure 'gone.png' not found; only its caption is printed"]

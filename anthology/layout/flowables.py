@@ -13,23 +13,40 @@ import itertools
 from xml.sax.saxutils import escape, quoteattr
 
 from reportlab.lib.colors import HexColor
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
-from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Spacer
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Spacer, TableStyle
 from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus import Table as RLTable
 from reportlab.platypus.flowables import HRFlowable
 
 from ..fonts import font_runs
-from ..model import Block, CodeBlock, FontSet, Heading, ListBlock, Paragraph, Quote, Rule, Span
+from ..model import (
+    Block,
+    CodeBlock,
+    Figure,
+    FontSet,
+    Heading,
+    ListBlock,
+    Notes,
+    Paragraph,
+    Quote,
+    Rule,
+    Span,
+    Table,
+)
 from .styles import Styles
 
 
 def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str,
-           fallbacks: tuple[str, ...], *, bold: bool = False, italic: bool = False) -> str:
+           fallbacks: tuple[str, ...], *, bold: bool = False, italic: bool = False, anchors: str = "") -> str:
     """ReportLab paragraph markup for plain spans; every character of text is escaped.
 
     ``bold`` and ``italic`` are the surrounding style's own weight and slant (a heading
-    is bold throughout); a span's emphasis adds to them.
+    is bold throughout); a span's emphasis adds to them. ``anchors`` prefixes the names
+    of footnote marks and notes, so they are unique in the book (the entry's slug).
     """
     parts: list[str] = []
     for span in spans:
@@ -39,10 +56,21 @@ def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: 
         face = code_face if span.code else _face(fonts, span.bold or bold, span.italic or italic)
         text = "".join(f"<font face={quoteattr(run_face)}>{escape(run)}</font>"
                        for run_face, run in font_runs(span.text, face, fallbacks))
-        if span.href:
+        if span.strike:
+            text = f"<strike>{text}</strike>"
+        if span.note:
+            text = (f"<a name={quoteattr(note_anchor(anchors, 'mark', span.note))}/>"
+                    f"<a href={quoteattr('#' + note_anchor(anchors, 'note', span.note))} "
+                    f"color={quoteattr(link_color)}><super>{text}</super></a>")
+        elif span.href:
             text = f"<a href={quoteattr(span.href)} color={quoteattr(link_color)}>{text}</a>"
         parts.append(text)
     return "".join(parts)
+
+
+def note_anchor(prefix: str, kind: str, number: int) -> str:
+    """The destination of a footnote's mark (``kind`` 'mark') or of the note itself ('note')."""
+    return f"{prefix}-{kind}-{number}"
 
 
 def _face(fonts: FontSet, bold: bool, italic: bool) -> str:
@@ -174,15 +202,17 @@ class RuledParagraph(RLParagraph):
 class BlockRenderer:
     """Turns blocks into flowables for one layout."""
 
-    def __init__(self, styles: Styles, link_color: str, rule_color: str) -> None:
+    def __init__(self, styles: Styles, link_color: str, rule_color: str, anchors: str = "text") -> None:
         self.styles = styles
         self.link_color = link_color
         self.rule_color = HexColor(rule_color)
+        self.anchors = anchors
+        """Prefix of footnote destinations: the entry's slug, unique in the book."""
 
     def _markup(self, spans: tuple[Span, ...], fonts: FontSet | None = None, *,
                 bold: bool = False, italic: bool = False) -> str:
-        return markup(spans, fonts or self.styles.body, self.styles.caption.regular, self.link_color,
-                      self.styles.fallbacks, bold=bold, italic=italic)
+        return markup(spans, fonts or self.styles.body, self.styles.mono.regular, self.link_color,
+                      self.styles.fallbacks, bold=bold, italic=italic, anchors=self.anchors)
 
     def render(self, blocks: tuple[Block, ...], *, first_indent: bool = False) -> list[Flowable]:
         flowables: list[Flowable] = []
@@ -207,8 +237,70 @@ class BlockRenderer:
                                             spaceBefore=self.styles.text.leading * 0.8,
                                             spaceAfter=self.styles.text.leading * 0.8, hAlign="CENTER"))
             elif isinstance(block, CodeBlock):
-                text = "<br/>".join(escape(line).replace(" ", "\u00a0") for line in block.text.split("\n"))
-                flowables.append(body_paragraph(RLParagraph(text, self.styles.code), len(block.text)))
+                flowables.append(CodeFlowable(block.text, self.styles.code, self.styles.fallbacks,
+                                              self.styles.affiliation.textColor))
+            elif isinstance(block, Table):
+                flowables.append(self._table(block))
+            elif isinstance(block, Figure):
+                flowables.append(self._figure(block))
+            elif isinstance(block, Notes):
+                flowables += self._notes(block)
+        return flowables
+
+    def _table(self, block: Table) -> Flowable:
+        """A real table: the header row repeats after a page break, cells wrap, columns share the width
+        in proportion to their longest cell (within limits), alignment from the divider row."""
+        columns = max(len(block.header), *(len(row) for row in block.rows)) if block.rows else len(block.header)
+
+        def cell(spans: tuple[Span, ...], column: int, head: bool) -> RLParagraph:
+            base = self.styles.table_head if head else self.styles.table_cell
+            align = {"center": TA_CENTER, "right": TA_RIGHT}.get(
+                block.aligns[column] if column < len(block.aligns) else "", TA_LEFT)
+            style = ParagraphStyle(f"{base.name}-{align}", parent=base, alignment=align)
+            return RLParagraph(self._markup(spans, bold=head), style)
+
+        rows = [[cell(row[i] if i < len(row) else (), i, index == 0) for i in range(columns)]
+                for index, row in enumerate((block.header, *block.rows))]
+        lengths = [max(4, min(40, max(_length(row[i]) if i < len(row) else 0
+                                      for row in (block.header, *block.rows)))) for i in range(columns)]
+        widths = [f"{100 * n / sum(lengths):.3f}%" for n in lengths]
+        rule = self.rule_color
+        table = RLTable(rows, colWidths=widths, repeatRows=1, hAlign="LEFT", splitByRow=1)
+        table.setStyle(TableStyle([
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEABOVE", (0, 0), (-1, 0), 0.8, rule), ("LINEBELOW", (0, 0), (-1, 0), 0.5, rule),
+            ("LINEBELOW", (0, -1), (-1, -1), 0.8, rule),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ]))
+        table.spaceBefore = self.styles.text.leading * 0.5
+        table.spaceAfter = self.styles.text.leading * 0.7
+        return table
+
+    def _figure(self, block: Figure) -> Flowable:
+        caption = RLParagraph(self._markup(block.alt), self.styles.figure_caption)
+        if block.image is None:
+            return caption
+        return KeepTogether([FigureImage(block.image.jpeg, block.image.size, self.styles.text.leading), caption])
+
+    def _notes(self, block: Notes) -> list[Flowable]:
+        """The entry's footnotes after its text; each number links back to its mark in the text."""
+        flowables: list[Flowable] = [HRFlowable(width="25%", thickness=0.6, color=self.rule_color, hAlign="LEFT",
+                                                spaceBefore=self.styles.text.leading, spaceAfter=4)]
+        for note in block.notes:
+            number = (f"<a name={quoteattr(note_anchor(self.anchors, 'note', note.number))}/>"
+                      f"<a href={quoteattr('#' + note_anchor(self.anchors, 'mark', note.number))} "
+                      f"color={quoteattr(self.link_color)}>{note.number}.</a>\u00a0")
+            first, *rest = note.blocks or (Paragraph(()),)
+            if isinstance(first, Paragraph):
+                flowables.append(RLParagraph(number + self._markup(first.spans), self.styles.note))
+            else:
+                flowables += [RLParagraph(number, self.styles.note), *self.render((first,))]
+            for sub in rest:
+                if isinstance(sub, Paragraph):
+                    flowables.append(RLParagraph(self._markup(sub.spans), self.styles.note))
+                else:
+                    flowables += self.render((sub,))
         return flowables
 
     def _list(self, block: ListBlock) -> ListFlowable:
@@ -220,7 +312,8 @@ class BlockRenderer:
                     content.append(RLParagraph(self._markup(sub.spans), self.styles.list_item))
                 else:
                     content += self.render((sub,))
-            items.append(ListItem(content))
+            # An empty item ('*' alone) still shows its bullet; ReportLab fails on an item with no content.
+            items.append(ListItem(content or [Spacer(1, self.styles.list_item.leading)]))
         style = self.styles.text
         common = dict(leftIndent=style.fontSize * 1.8, bulletFontName=self.styles.body.regular,
                       bulletFontSize=style.fontSize, spaceBefore=style.leading * 0.2,
@@ -228,7 +321,8 @@ class BlockRenderer:
         if block.ordered:
             return ListFlowable(items, bulletType="1", start=str(block.start), bulletFormat="%s.",
                                 **common)
-        return ListFlowable(items, bulletType="bullet", start="•", **common)
+        bullet = "\u00a0" if block.checked else "•"  # a task list's boxes stand in for bullets
+        return ListFlowable(items, bulletType="bullet", start=bullet, **common)
 
     def _quote(self, block: Quote) -> list[Flowable]:
         flowables: list[Flowable] = []
@@ -244,6 +338,96 @@ class BlockRenderer:
 
 def _length(spans: tuple[Span, ...]) -> int:
     return sum(len(span.text) for span in spans)
+
+
+CONTINUATION = "↪"
+"""Ends a code line that had to be broken to fit the frame (IBM Plex Mono draws it)."""
+_CODE_BREAKS = " /?&=_.-,;:)]}"
+
+
+def wrap_code(line: str, columns: int) -> list[str]:
+    """A code line in pieces of at most ``columns`` characters, each but the last ending in the mark.
+
+    A piece ends after a space or a URL-safe character in its last third when it can,
+    and anywhere otherwise; no character is lost or added except the marks.
+    """
+    room = max(2, columns - 1)
+    pieces = []
+    while len(line) > columns:
+        cut = max((i + 1 for i in range(room * 2 // 3, room) if line[i] in _CODE_BREAKS), default=room)
+        pieces.append(line[:cut] + CONTINUATION)
+        line = line[cut:]
+    return [*pieces, line]
+
+
+class CodeFlowable(Flowable):
+    """A code block in the monospaced face, its long lines broken with a visible mark, never past the frame.
+
+    The line length depends on the frame (a column, a page, an indented list), so the
+    breaking happens in ``wrap``; the result is an ordinary paragraph that ReportLab
+    splits across pages.
+    """
+
+    def __init__(self, text: str, style: ParagraphStyle, fallbacks: tuple[str, ...], mark_color: object) -> None:
+        super().__init__()
+        self.text, self.style, self.fallbacks, self.mark_color = text.expandtabs(4), style, fallbacks, mark_color
+        self._paragraph: Flowable | None = None
+        self._for_width = -1.0
+
+    def _set(self, width: float) -> Flowable:
+        if self._paragraph is None or width != self._for_width:
+            advance = pdfmetrics.stringWidth("0", self.style.fontName, self.style.fontSize)
+            columns = max(8, int((width - self.style.leftIndent - self.style.rightIndent) / advance))
+            mark = f"<font color={quoteattr(self.mark_color.hexval()[2:].join(('#', '')))}>{CONTINUATION}</font>"
+            lines = []
+            for line in self.text.split("\n"):
+                pieces = wrap_code(line, columns)
+                lines += [self._line(piece[:-1]) + mark for piece in pieces[:-1]]
+                lines.append(self._line(pieces[-1]))
+            self._paragraph = body_paragraph(RLParagraph("<br/>".join(lines), self.style), len(self.text))
+            self._for_width = width
+        return self._paragraph
+
+    def _line(self, text: str) -> str:
+        """One printed line: spaces kept (no-break, so none collapses) and every character drawable."""
+        return plain(text.replace(" ", "\u00a0"), self.style, self.fallbacks)
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width, self.height = self._set(available_width).wrap(available_width, available_height)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        return self._set(available_width).split(available_width, available_height)
+
+    def draw(self) -> None:
+        self._set(self.width).drawOn(self.canv, 0, 0)
+
+    def getSpaceBefore(self) -> float:
+        return self.style.spaceBefore
+
+    def getSpaceAfter(self) -> float:
+        return self.style.spaceAfter
+
+
+class FigureImage(Flowable):
+    """A figure's image, scaled to the frame's width (never enlarged past 1.5×, never taller than half a page)."""
+
+    def __init__(self, jpeg: bytes, size: tuple[int, int], gap: float) -> None:
+        super().__init__()
+        self.image = ImageReader(io.BytesIO(jpeg))
+        self.pixels = self.image.getSize() if size == (0, 0) else size
+        self.gap = gap
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        w, h = self.pixels
+        scale = min(available_width / w, 1.5, (available_height * 0.5 if available_height < 1e6 else 400) / h)
+        self.width, self.height = available_width, h * scale + self.gap * 0.6
+        self._draw_size = (w * scale, h * scale)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        w, h = self._draw_size
+        self.canv.drawImage(self.image, (self.width - w) / 2, self.gap * 0.4, w, h)
 
 
 class NameBlock(Flowable):

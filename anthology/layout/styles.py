@@ -23,6 +23,8 @@ class Styles:
     body: FontSet
     heading: FontSet
     caption: FontSet
+    mono: FontSet
+    """Code, in the layout's monospaced family."""
     fallbacks: tuple[str, ...]
     """The layout's fallback families, for every run of contributor text."""
     text: ParagraphStyle
@@ -44,6 +46,10 @@ class Styles:
     pullquote: ParagraphStyle
     divider_title: ParagraphStyle
     index_letter: ParagraphStyle
+    table_cell: ParagraphStyle
+    table_head: ParagraphStyle
+    note: ParagraphStyle
+    figure_caption: ParagraphStyle
 
 
 def build_styles(layout: Layout, language: str = "en") -> Styles:
@@ -51,6 +57,7 @@ def build_styles(layout: Layout, language: str = "en") -> Styles:
     body = register_family(layout.body_font)
     heading = register_family(layout.heading_font)
     caption = register_family(layout.caption_font)
+    mono = register_family(layout.code_font)
     for family in layout.fallback_fonts:
         register_family(family)
     hyphenation = pyphen.language_fallback(language.replace("-", "_")) if layout.hyphenate else None
@@ -62,9 +69,11 @@ def build_styles(layout: Layout, language: str = "en") -> Styles:
         allowWidows=0, allowOrphans=0, splitLongWords=1, embeddedHyphenation=1,
         hyphenationLang=hyphenation or "", uriWasteReduce=0.3,
     )
+    cell = ParagraphStyle("table_cell", parent=text, fontSize=size * 0.9, leading=leading * 0.9,
+                          firstLineIndent=0, alignment=TA_LEFT)
     small = layout.caption_size
     return Styles(
-        body=body, heading=heading, caption=caption, fallbacks=layout.fallback_fonts, text=text,
+        body=body, heading=heading, caption=caption, mono=mono, fallbacks=layout.fallback_fonts, text=text,
         first=ParagraphStyle("first", parent=text, firstLineIndent=0),
         subheading=ParagraphStyle(
             "subheading", parent=text, fontName=heading.bold, fontSize=layout.subheading_size,
@@ -89,8 +98,9 @@ def build_styles(layout: Layout, language: str = "en") -> Styles:
                              spaceBefore=leading * 0.3, spaceAfter=leading * 0.3),
         list_item=ParagraphStyle("list_item", parent=text, firstLineIndent=0, alignment=TA_LEFT,
                                  spaceAfter=leading * 0.15),
-        code=ParagraphStyle("code", parent=text, fontName=caption.regular, fontSize=size * 0.9,
-                            firstLineIndent=0, alignment=TA_LEFT, leftIndent=size * 1.6),
+        code=ParagraphStyle("code", parent=text, fontName=mono.regular, fontSize=size * 0.8,
+                            leading=leading * 0.9, firstLineIndent=0, alignment=TA_LEFT, leftIndent=size * 1.6,
+                            hyphenationLang="", spaceBefore=leading * 0.3, spaceAfter=leading * 0.5),
         bio_name=ParagraphStyle("bio_name", fontName=caption.bold, fontSize=small,
                                 leading=small * 1.4, textColor=ink),
         bio=ParagraphStyle("bio", fontName=caption.regular, fontSize=small, leading=small * 1.4,
@@ -110,5 +120,11 @@ def build_styles(layout: Layout, language: str = "en") -> Styles:
         index_letter=ParagraphStyle("index_letter", fontName=heading.bold, fontSize=layout.subheading_size,
                                     leading=layout.subheading_size * 1.4, textColor=accent,
                                     spaceBefore=leading * 0.4, spaceAfter=0, keepWithNext=1),
+        table_cell=cell,
+        table_head=ParagraphStyle("table_head", parent=cell, fontName=body.bold),
+        note=ParagraphStyle("note", parent=cell, fontSize=size * 0.85, leading=leading * 0.85,
+                            leftIndent=size * 1.4, firstLineIndent=-size * 1.4, spaceAfter=leading * 0.2),
+        figure_caption=ParagraphStyle("figure_caption", fontName=caption.italic, fontSize=small, leading=small * 1.35,
+                                      textColor=muted, alignment=TA_CENTER, spaceAfter=leading * 0.6),
     )
 
