@@ -276,15 +276,32 @@ def warn_unused_files(folder: Path, used: set[Path], report: Report) -> None:
     if not folder.is_dir():
         return
     used = {p.resolve() for p in used}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.resolve() in used:
-            continue
-        if path.suffix.lower() in METADATA_SUFFIXES + BODY_SUFFIXES and path.is_file():
-            continue  # a contribution file: read above, with its own diagnostics
+    paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    contribution_files = [p for p in paths if p.suffix.lower() in METADATA_SUFFIXES + BODY_SUFFIXES]
+    named: bytes | None = None
+    for path in paths:
+        if path.resolve() in used or path in contribution_files:
+            continue  # contribution files were read above, with their own diagnostics
+        if path.suffix.lower() in PHOTO_SUFFIXES:
+            if named is None:  # an entry with errors still names its photo: that file is not forgotten
+                named = b"\n".join(_small_file(p) for p in contribution_files)
+            if path.name.encode() in named:
+                continue
         kind = "folder" if path.is_dir() else "file"
         report.warning(Position(path), f"the {kind} '{path.name}' in contributions/ is not used by any entry",
                        "entries are <slug>.yaml + <slug>.md (or .markdown), or <slug>.md with front matter; "
                        "photos and figures are used when an entry names them; move anything else out")
+
+
+def _small_file(path: Path) -> bytes:
+    """A contribution file's bytes for a name search; nothing for links, devices and huge files."""
+    try:
+        info = path.lstat()
+        if stat.S_ISREG(info.st_mode) and info.st_size <= 2 * 1024 * 1024:
+            return path.read_bytes()
+    except OSError:
+        pass
+    return b""
 
 
 def _read_contribution(folder: Path, path: Path, bodies: list[Path], printing: _Printing,

@@ -269,8 +269,9 @@ def cases() -> list[Case]:
         Case("s-no-front-matter", "Markdown without metadata", {"s-no-front-matter.md": "Just text.\n"},
              "no metadata for this entry"),
         Case("S Bad Slug", "file name that is no slug", pair("S Bad Slug", meta("S2")), "is not a valid slug"),
-        Case("s-yml", ".yml instead of .yaml", {"s-yml.yml": meta("S3"), "s-yml.md": "Text.\n"},
-             "must end in .yaml"),
+        Case("s-two-bodies", "two bodies for one metadata file",
+             {"s-two-bodies.yml": meta("S3"), "s-two-bodies.md": "Text.\n", "s-two-bodies.markdown": "Other.\n"},
+             "more than one body for 's-two-bodies'"),
     ]
 
 

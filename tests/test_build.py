@@ -15,7 +15,8 @@ from pypdf.generic import Destination
 from anthology import build_book, check_project
 from anthology.assemble import roman
 
-from .conftest import REPO, entry, page_texts, reader, words
+from .conftest import REPO, page_texts, reader, words
+from .conftest import entry as entry_files
 
 
 def labels(pdf):
@@ -225,8 +226,8 @@ def _entry_text(result, slug):
 
 def test_an_empty_list_item_builds(make_project, tmp_path):
     """'*' alone, or '-' + blank line + '  foo', passed check and then crashed ReportLab's list code."""
-    root = make_project({**entry("Ann Lee", "Stray", "*\n"), **entry("Bo Chen", "Gap", "-\n\n  foo\n")})
-    checked, report = check_project(root)
+    root = make_project({**entry_files("Ann Lee", "Stray", "*\n"), **entry_files("Bo Chen", "Gap", "-\n\n  foo\n")})
+    _, report = check_project(root)
     assert not report.errors
     result = build_book(root, tmp_path / "out.pdf")
     assert "foo" in words(_entry_text(result, "bo-chen"))
@@ -245,7 +246,8 @@ def test_a_layout_failure_is_an_error_against_its_entry_and_skip_invalid_leaves_
         return real(entry, layout, language)
 
     monkeypatch.setattr(build, "layout_entry", failing)
-    root = make_project({**entry("Ann Lee", "Fine", "Words.\n"), **entry("Bo Chen", "Broken", "Other words.\n")})
+    root = make_project({**entry_files("Ann Lee", "Fine", "Words.\n"),
+                         **entry_files("Bo Chen", "Broken", "Other words.\n")})
     (tmp_path / "out.pdf").write_bytes(b"%PDF last good")
     with pytest.raises(ProjectError) as raised:
         build_book(root, tmp_path / "out.pdf", cache=False)
@@ -266,19 +268,17 @@ def test_contributions_in_any_letter_case_are_all_in_the_book(make_project, tmp_
         "contributions/eve.yml": 'name: "Eve Sato"\ntitle: "Short suffix"\n', "contributions/eve.md": "Eve.\n",
         "contributions/notes.txt": "editor's scribbles",
     })
-    checked, report = check_project(root)
+    _, report = check_project(root)
     assert not report.errors
     assert [w.message for w in report.warnings] == ["the file 'notes.txt' in contributions/ is not used by any entry"]
     result = build_book(root, tmp_path / "out.pdf")
     assert sorted(line.slug for line in result.book.toc) == ["bob", "carol", "dan", "eve"]
 
 
-@pytest.mark.xfail(strict=True, reason="ReportLab splits a URL after its last '/' and never splits the tail; "
-                   "URL-safe break points need the line breaker of issue 16")
 def test_a_long_url_breaks_inside_the_text_block(make_project, tmp_path):
     url = "https://example.org/report?id=quarterly_planning_review_for_the_northern_distribution_centre_2026"
     body = f"See {url} for the figures, and {url}&page=2 for the rest of the quarterly review.\n"
-    root = make_project({**entry("Ann Lee", "Links", body), "anthology.yaml": 'title: "B"\nlayout: pocket\n'})
+    root = make_project({**entry_files("Ann Lee", "Links", body), "anthology.yaml": 'title: "B"\nlayout: pocket\n'})
     result = build_book(root, tmp_path / "out.pdf")
     document = pypdfium2.PdfDocument(str(result.output))
     page = document[result.book.toc[0].page_index]
@@ -288,11 +288,14 @@ def test_a_long_url_breaks_inside_the_text_block(make_project, tmp_path):
     flat = "".join(words(textpage.get_text_range()))
     assert right <= page.get_width() - 0.625 * 72 + 1  # pocket's outer margin
     assert "".join(words(url)) in flat
+    lines = textpage.get_text_range().splitlines()
+    assert any(line.endswith("_") for line in lines)  # broken at a URL-safe point, no hyphen added
+    assert not any(line.endswith("-") for line in lines)
 
 
 def test_code_is_set_in_a_monospaced_face_with_a_continuation_mark(make_project, tmp_path):
     line = "result = compute_something(alpha, beta) if deep_enough else fall_back_to_the_default(" + "x" * 40 + ")"
-    root = make_project(entry("Ann Lee", "Code", f"Some `₿ ↗` inline.\n\n```\n{line}\n```\n"))
+    root = make_project(entry_files("Ann Lee", "Code", f"Some `₿ ↗` inline.\n\n```\n{line}\n```\n"))
     result = build_book(root, tmp_path / "out.pdf")
     text = _entry_text(result, "ann-lee")
     assert "₿ ↗" in text and "↪" in text
@@ -300,3 +303,25 @@ def test_code_is_set_in_a_monospaced_face_with_a_continuation_mark(make_project,
     fonts = {str(font["/BaseFont"]) for page in reader(result.output).pages
              for font in page["/Resources"]["/Font"].values()}
     assert any("IBMPlexMono" in font for font in fonts)
+
+
+def test_the_sample_footnote_table_figure_and_code_are_set_and_linked(sample_book):
+    """Min-jun Seo's entry carries a footnote, a table and code, Dimitra Vlachou's a figure: read them back."""
+    pdf = reader(sample_book.output)
+    texts = page_texts(sample_book.output)
+    first = {line.slug: line.page_index for line in sample_book.book.toc}
+    mark_page = note_page = first["min-jun-seo"]
+    entry_text = texts[mark_page]
+    assert "She does care" in entry_text
+    assert "| --" not in entry_text and "Volunteers Job" in entry_text  # a real table, no pipes or dashes
+    assert "9:00–12:30 14 Pack bags, run the front desk" in entry_text
+    assert '=IF(B2-TODAY()<3, "use first"' in entry_text  # the code, straight quotes kept
+    pages = {page.indirect_reference.idnum: index for index, page in enumerate(pdf.pages)}
+    links = [annotation.get_object()["/Dest"] for annotation in pdf.pages[mark_page].get("/Annots") or []
+             if "/Dest" in annotation.get_object()]
+    assert len(links) == 2 and {pages[dest[0].idnum] for dest in links} == {note_page}  # mark → note, note → mark
+    mark_y, note_y = sorted(float(dest[3]) for dest in links)
+    assert mark_y < note_y  # the note (lower on the page) links up to the mark, the mark down to the note
+    figure_page = first["dimitra-vlachou"]
+    assert "Sailings that left within ten minutes of the timetable" in texts[figure_page]
+    assert pdf.pages[figure_page]["/Resources"].get("/XObject"), "the figure's image is on the page"

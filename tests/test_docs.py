@@ -49,3 +49,10 @@ def test_quick_start_has_two_commands_and_ci_runs_the_second():
     commands = [line.split(" #")[0].strip() for line in block.strip().splitlines()]
     assert commands == ["make book", "make test"]
     assert "make test" in (REPO / ".ci/run").read_text()
+
+
+def test_documented_length_caps_are_the_real_ones():
+    section = README.split("#### Length caps", 1)[1].split("\n#", 1)[0]
+    documented = {name: int(cap) for names, cap in re.findall(r"^\| (`[^|]+) \| (\d+) \|", section, re.M)
+                  for name in re.findall(r"`([a-z_]+)`", names)}
+    assert documented == {f.name: f.max_chars for f in schema.CONTRIBUTION_FIELDS if f.max_chars}

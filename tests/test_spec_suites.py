@@ -107,7 +107,7 @@ def entry_pages(result) -> dict[str, list[int]]:
 
 
 def test_every_example_builds_prints_its_words_in_order_inside_the_text_block(suite_book):
-    root, result, markdown = suite_book
+    _, result, markdown = suite_book
     skipped = {r.slug: r for r in result.skipped}
     refused = {}
     for slug, rejected in skipped.items():  # only empty bodies, and text no font of the layout can draw
@@ -161,7 +161,7 @@ def test_every_example_builds_prints_its_words_in_order_inside_the_text_block(su
 
 
 def test_what_is_not_printed_as_meant_is_warned_about_by_construct(suite_book):
-    root, result, markdown = suite_book
+    _, result, markdown = suite_book
     by_file: dict[str, list[str]] = {}
     for diagnostic in result.report.warnings:
         by_file.setdefault(diagnostic.position.path.stem, []).append(diagnostic.message)

@@ -271,3 +271,15 @@ def test_the_form_speaks_the_books_language(make_project):
     assert "Merci, Léa Forme." in done and "Elle occupe 1 page" in done and "Télécharger votre épreuve" in done
     forged = client.post("/submit", data={**data, "csrf": "x"})
     assert forged.get_data(as_text=True).startswith("Le formulaire a expiré")
+
+
+def test_the_form_carries_the_validators_length_caps_and_refuses_a_longer_name_beside_its_field(project, tmp_path):
+    """A 20 000-character unbroken name gave the submitter a 500; now the form caps it and the server says why."""
+    build_release(project, project / "dist/site", book_output=tmp_path / "b.pdf")
+    record, token = invite(project, "Gil Long")
+    client = Client(IntakeApp(project, project / "dist/site"))
+    page = client.get(f"/submit?token={token}").get_data(as_text=True)
+    assert re.search(r'name="name" type="text" value="[^"]*" maxlength="120"', page)
+    assert 'name="bio" rows="3" maxlength="1500"' in page and 'maxlength="250"' in page
+    outcome = submit(project, record, {"name": "G" * 20_000, "title": "T"}, "Words.\n", None)
+    assert not outcome.accepted and "at most 120" in " ".join(outcome.errors["name"])

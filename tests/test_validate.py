@@ -203,7 +203,7 @@ def test_every_printed_field_has_a_length_cap_with_a_clear_error(make_project):
                         "'title' is 1,749 characters long; at most 250 are allowed"]
     from anthology import schema
     from anthology.intake import FIELD_CAPS
-    assert FIELD_CAPS == {f.name: f.max_chars for f in schema.CONTRIBUTION_FIELDS if f.max_chars}
+    assert {f.name: f.max_chars for f in schema.CONTRIBUTION_FIELDS if f.max_chars} == FIELD_CAPS
     assert schema.contribution_json_schema()["properties"]["name"]["maxLength"] == 120
 
 
@@ -217,7 +217,7 @@ def test_characters_are_checked_as_drawn_after_entities_and_in_the_code_face(mak
 
 def test_a_figure_outside_contributions_or_missing_keeps_its_caption_with_a_warning(make_project):
     root = make_project(entry("Ann Lee", "Figs", "![The chart](../anthology.yaml)\n\n![Gone](gone.png)\n"))
-    checked, report = check_project(root)
+    _, report = check_project(root)
     assert not report.errors
     assert [w.message for w in report.warnings] == [
         "figure '../anthology.yaml' points outside contributions/; only its caption is printed",

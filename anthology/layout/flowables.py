@@ -263,25 +263,24 @@ class BlockRenderer:
                 for index, row in enumerate((block.header, *block.rows))]
         lengths = [max(4, min(40, max(_length(row[i]) if i < len(row) else 0
                                       for row in (block.header, *block.rows)))) for i in range(columns)]
-        widths = [f"{100 * n / sum(lengths):.3f}%" for n in lengths]
         rule = self.rule_color
-        table = RLTable(rows, colWidths=widths, repeatRows=1, hAlign="LEFT", splitByRow=1)
-        table.setStyle(TableStyle([
+        style = TableStyle([
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            # ReportLab sets each cell's font even for paragraphs; its default, Helvetica, is never embedded.
+            ("FONT", (0, 0), (-1, -1), self.styles.table_cell.fontName, self.styles.table_cell.fontSize),
             ("LINEABOVE", (0, 0), (-1, 0), 0.8, rule), ("LINEBELOW", (0, 0), (-1, 0), 0.5, rule),
             ("LINEBELOW", (0, -1), (-1, -1), 0.8, rule),
             ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-        ]))
-        table.spaceBefore = self.styles.text.leading * 0.5
-        table.spaceAfter = self.styles.text.leading * 0.7
-        return table
+        ])
+        leading = self.styles.text.leading
+        return TableFlowable(rows, [n / sum(lengths) for n in lengths], style, leading * 0.5, leading * 0.7)
 
     def _figure(self, block: Figure) -> Flowable:
         caption = RLParagraph(self._markup(block.alt), self.styles.figure_caption)
         if block.image is None:
             return caption
-        return KeepTogether([FigureImage(block.image.jpeg, block.image.size, self.styles.text.leading), caption])
+        return FigureFlowable(block.image.jpeg, block.image.size, caption, self.styles.text.leading)
 
     def _notes(self, block: Notes) -> list[Flowable]:
         """The entry's footnotes after its text; each number links back to its mark in the text."""
@@ -340,6 +339,60 @@ def _length(spans: tuple[Span, ...]) -> int:
     return sum(len(span.text) for span in spans)
 
 
+class PerWidth(Flowable):
+    """A flowable made anew for each width it is offered (a column, a page, an indented list item).
+
+    ReportLab sizes some things once and keeps the result (a table's percentage widths), and
+    some must be measured against the frame (where a code line has to break); subclasses say
+    how to :meth:`make` the real flowable for a width, and this delegates to it.
+    """
+
+    def __init__(self, space_before: float, space_after: float) -> None:
+        super().__init__()
+        self._space = (space_before, space_after)
+        self._made: Flowable | None = None
+        self._for_width = -1.0
+
+    def make(self, width: float) -> Flowable:
+        raise NotImplementedError
+
+    def _at(self, width: float) -> Flowable:
+        if self._made is None or width != self._for_width:
+            self._made, self._for_width = self.make(width), width
+        return self._made
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width, self.height = self._at(available_width).wrap(available_width, available_height)
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        return self._at(available_width).split(available_width, available_height)
+
+    def draw(self) -> None:
+        self._at(self._for_width).drawOn(self.canv, 0, 0)
+
+    def getSpaceBefore(self) -> float:
+        return self._space[0]
+
+    def getSpaceAfter(self) -> float:
+        return self._space[1]
+
+
+class TableFlowable(PerWidth):
+    """A table whose columns share whatever width it is given, in fixed proportions."""
+
+    def __init__(self, rows: list[list[Flowable]], shares: list[float], style: TableStyle,
+                 space_before: float, space_after: float) -> None:
+        super().__init__(space_before, space_after)
+        self.rows, self.shares, self.style = rows, shares, style
+
+    def make(self, width: float) -> Flowable:
+        table = RLTable(self.rows, colWidths=[width * share for share in self.shares], repeatRows=1,
+                        hAlign="LEFT", splitByRow=1)
+        table.setStyle(self.style)
+        return table
+
+
 CONTINUATION = "↪"
 """Ends a code line that had to be broken to fit the frame (IBM Plex Mono draws it)."""
 _CODE_BREAKS = " /?&=_.-,;:)]}"
@@ -360,74 +413,62 @@ def wrap_code(line: str, columns: int) -> list[str]:
     return [*pieces, line]
 
 
-class CodeFlowable(Flowable):
+class CodeFlowable(PerWidth):
     """A code block in the monospaced face, its long lines broken with a visible mark, never past the frame.
 
-    The line length depends on the frame (a column, a page, an indented list), so the
-    breaking happens in ``wrap``; the result is an ordinary paragraph that ReportLab
-    splits across pages.
+    How many characters fit depends on the frame, so the lines are broken when the
+    width is known; the result is an ordinary paragraph that ReportLab splits across pages.
     """
 
     def __init__(self, text: str, style: ParagraphStyle, fallbacks: tuple[str, ...], mark_color: object) -> None:
-        super().__init__()
+        super().__init__(style.spaceBefore, style.spaceAfter)
         self.text, self.style, self.fallbacks, self.mark_color = text.expandtabs(4), style, fallbacks, mark_color
-        self._paragraph: Flowable | None = None
-        self._for_width = -1.0
 
-    def _set(self, width: float) -> Flowable:
-        if self._paragraph is None or width != self._for_width:
-            advance = pdfmetrics.stringWidth("0", self.style.fontName, self.style.fontSize)
-            columns = max(8, int((width - self.style.leftIndent - self.style.rightIndent) / advance))
-            mark = f"<font color={quoteattr(self.mark_color.hexval()[2:].join(('#', '')))}>{CONTINUATION}</font>"
-            lines = []
-            for line in self.text.split("\n"):
-                pieces = wrap_code(line, columns)
-                lines += [self._line(piece[:-1]) + mark for piece in pieces[:-1]]
-                lines.append(self._line(pieces[-1]))
-            self._paragraph = body_paragraph(RLParagraph("<br/>".join(lines), self.style), len(self.text))
-            self._for_width = width
-        return self._paragraph
+    def make(self, width: float) -> Flowable:
+        advance = pdfmetrics.stringWidth("0", self.style.fontName, self.style.fontSize)
+        columns = max(8, int((width - self.style.leftIndent - self.style.rightIndent) / advance))
+        mark = f"<font color={quoteattr(self.mark_color.hexval()[2:].join(('#', '')))}>{CONTINUATION}</font>"
+        lines = []
+        for line in self.text.split("\n"):
+            pieces = wrap_code(line, columns)
+            lines += [self._line(piece[:-1]) + mark for piece in pieces[:-1]]
+            lines.append(self._line(pieces[-1]))
+        return body_paragraph(RLParagraph("<br/>".join(lines), self.style), len(self.text))
 
     def _line(self, text: str) -> str:
         """One printed line: spaces kept (no-break, so none collapses) and every character drawable."""
         return plain(text.replace(" ", "\u00a0"), self.style, self.fallbacks)
 
-    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
-        self.width, self.height = self._set(available_width).wrap(available_width, available_height)
-        return self.width, self.height
 
-    def split(self, available_width: float, available_height: float) -> list[Flowable]:
-        return self._set(available_width).split(available_width, available_height)
+class FigureFlowable(Flowable):
+    """A figure: the image scaled to the frame's width (never past 1.5× its pixels, never taller than
+    half the frame) with its caption beneath, as one piece that is never split from its caption."""
 
-    def draw(self) -> None:
-        self._set(self.width).drawOn(self.canv, 0, 0)
-
-    def getSpaceBefore(self) -> float:
-        return self.style.spaceBefore
-
-    def getSpaceAfter(self) -> float:
-        return self.style.spaceAfter
-
-
-class FigureImage(Flowable):
-    """A figure's image, scaled to the frame's width (never enlarged past 1.5×, never taller than half a page)."""
-
-    def __init__(self, jpeg: bytes, size: tuple[int, int], gap: float) -> None:
+    def __init__(self, jpeg: bytes, size: tuple[int, int], caption: RLParagraph, gap: float) -> None:
         super().__init__()
         self.image = ImageReader(io.BytesIO(jpeg))
         self.pixels = self.image.getSize() if size == (0, 0) else size
-        self.gap = gap
+        self.caption, self.gap = caption, gap
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         w, h = self.pixels
-        scale = min(available_width / w, 1.5, (available_height * 0.5 if available_height < 1e6 else 400) / h)
-        self.width, self.height = available_width, h * scale + self.gap * 0.6
-        self._draw_size = (w * scale, h * scale)
+        tallest = available_height * 0.5 if available_height < 1e6 else 400.0
+        scale = min(available_width / w, 1.5, tallest / h)
+        self._image_size = (w * scale, h * scale)
+        self._caption_height = self.caption.wrap(available_width, available_height)[1]
+        self.width, self.height = available_width, h * scale + self.gap * 0.4 + self._caption_height
         return self.width, self.height
 
     def draw(self) -> None:
-        w, h = self._draw_size
-        self.canv.drawImage(self.image, (self.width - w) / 2, self.gap * 0.4, w, h)
+        w, h = self._image_size
+        self.canv.drawImage(self.image, (self.width - w) / 2, self.height - h, w, h)
+        self.caption.drawOn(self.canv, 0, 0)
+
+    def getSpaceBefore(self) -> float:
+        return self.gap * 0.4
+
+    def getSpaceAfter(self) -> float:
+        return self.caption.style.spaceAfter
 
 
 class NameBlock(Flowable):

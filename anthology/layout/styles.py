@@ -16,6 +16,9 @@ from reportlab.lib.styles import ParagraphStyle
 
 from ..fonts import register_family
 from ..model import FontSet, Layout
+from . import breaks
+
+breaks.install()  # long URLs and tokens break at URL-safe points, never past the margin
 
 
 @dataclass(frozen=True)
