@@ -177,8 +177,16 @@ def _image_alt(image: SyntaxTreeNode, where: Position, report: Report,
     return tuple(s if s.code else replace(s, text=spacing(s.text)) for s in _merge(spans))
 
 
+WIDEST_TABLE = 12
+"""Columns a table may have before it is set row by row (no page has room for more)."""
+
+
 def _table(node: SyntaxTreeNode, where: Position, report: Report, spacing: Callable[[str], str]) -> Table:
     rows = [row for section in node.children for row in section.children]
+    if len(rows[0].children) > WIDEST_TABLE:
+        report.warning(where, f"a table of {len(rows[0].children)} columns may be too wide for the page; "
+                              "if so it is set as one line per row",
+                       f"split it into tables of at most {WIDEST_TABLE} columns")
     cells = [tuple(_inline(cell, where, report, spacing) for cell in row.children) for row in rows]
     aligns = tuple(re.sub(r"text-align:\s*", "", str(cell.attrs.get("style", ""))) for cell in rows[0].children)
     return Table(cells[0], tuple(cells[1:]), aligns)

@@ -325,3 +325,15 @@ def test_the_sample_footnote_table_figure_and_code_are_set_and_linked(sample_boo
     figure_page = first["dimitra-vlachou"]
     assert "Sailings that left within ten minutes of the timetable" in texts[figure_page]
     assert pdf.pages[figure_page]["/Resources"].get("/XObject"), "the figure's image is on the page"
+
+
+def test_tables_too_wide_or_too_tall_for_a_page_still_build_with_every_word(make_project, tmp_path):
+    wide = ("|" + "|".join(f" h{i} " for i in range(40)) + "|\n|" + "---|" * 40 + "\n|"
+            + "|".join(f" v{i} " for i in range(40)) + "|\n")
+    tall = "| a | b |\n|--|--|\n| " + " ".join(f"w{i}" for i in range(2500)) + " | end |\n"
+    root = make_project(entry_files("Ann Lee", "Tables", wide + "\n" + tall))
+    _, report = check_project(root)
+    assert [w.message.split(";")[0] for w in report.warnings] == ["a table of 40 columns may be too wide for the page"]
+    result = build_book(root, tmp_path / "out.pdf")
+    printed = words(" ".join(page_texts(result.output)))
+    assert {f"v{i}" for i in range(40)} | {f"w{i}" for i in range(2500)} <= set(printed)

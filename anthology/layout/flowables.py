@@ -386,11 +386,23 @@ class TableFlowable(PerWidth):
         super().__init__(space_before, space_after)
         self.rows, self.shares, self.style = rows, shares, style
 
+    NARROWEST = 30.0
+    """Points a column needs at least; a table with more columns than fit is set row by row instead."""
+
     def make(self, width: float) -> Flowable:
+        if width / len(self.shares) < self.NARROWEST:
+            return self._stacked()
         table = RLTable(self.rows, colWidths=[width * share for share in self.shares], repeatRows=1,
-                        hAlign="LEFT", splitByRow=1)
+                        hAlign="LEFT", splitByRow=1, splitInRow=1)  # a cell taller than a page splits too
         table.setStyle(self.style)
         return table
+
+    def _stacked(self) -> Flowable:
+        """Each row as a line of 'header: cell' pairs, for a table too wide for any page."""
+        header, *body = self.rows
+        lines = (" · ".join(f"<b>{h.text}</b>: {cell.text}" if h.text else cell.text
+                            for h, cell in zip(header, row, strict=True)) for row in body or [header])
+        return RLParagraph("<br/>".join(lines), self.rows[-1][0].style)
 
 
 CONTINUATION = "↪"
@@ -406,11 +418,13 @@ def wrap_code(line: str, columns: int) -> list[str]:
     """
     room = max(2, columns - 1)
     pieces = []
-    while len(line) > columns:
-        cut = max((i + 1 for i in range(room * 2 // 3, room) if line[i] in _CODE_BREAKS), default=room)
-        pieces.append(line[:cut] + CONTINUATION)
-        line = line[cut:]
-    return [*pieces, line]
+    start = 0
+    while len(line) - start > columns:
+        cut = max((i + 1 for i in range(start + room * 2 // 3, start + room) if line[i] in _CODE_BREAKS),
+                  default=start + room)
+        pieces.append(line[start:cut] + CONTINUATION)
+        start = cut
+    return [*pieces, line[start:]]
 
 
 class CodeFlowable(PerWidth):
