@@ -749,18 +749,34 @@ def _natural_key(c: Contribution) -> tuple[int, int, str, str]:
 # the text as it will be drawn ---------------------------------------------
 
 
+MAX_FIGURES = 40
+"""Different image files one entry may print; each is decoded, so a flood of them is refused."""
+
+
 def load_figures(entry: Entry, limits: Limits, report: Report) -> Entry:
     """The entry with each figure's image read through the headshot checks (inside ``contributions/`` only).
 
-    A figure whose image cannot be used keeps its caption, with a warning saying why.
+    A figure whose image cannot be used keeps its caption, with a warning saying why. Each file
+    is read and decoded once however often it is named, and at most :data:`MAX_FIGURES` are.
     """
     folder = entry.contribution.source.parent
+    loaded: dict[str, Photo | None] = {}
+
+    def image(figure: Figure) -> Photo | None:
+        if figure.source not in loaded and len(loaded) == MAX_FIGURES:
+            report.warning(figure.position or Position(folder),
+                           f"more than {MAX_FIGURES} different figures; only the caption of '{figure.source[:80]}' "
+                           "is printed", "split the entry, or use fewer images")
+            return None
+        if figure.source not in loaded:
+            loaded[figure.source] = _figure_image(folder, figure, limits, report)
+        return loaded[figure.source]
 
     def load(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
         out: list[Block] = []
         for block in blocks:
             if isinstance(block, Figure):
-                block = dataclasses.replace(block, image=_figure_image(folder, block, limits, report))
+                block = dataclasses.replace(block, image=image(block))
             elif isinstance(block, Quote):
                 block = Quote(load(block.blocks))
             elif isinstance(block, ListBlock):

@@ -337,3 +337,15 @@ def test_tables_too_wide_or_too_tall_for_a_page_still_build_with_every_word(make
     result = build_book(root, tmp_path / "out.pdf")
     printed = words(" ".join(page_texts(result.output)))
     assert {f"v{i}" for i in range(40)} | {f"w{i}" for i in range(2500)} <= set(printed)
+
+
+def test_fields_at_their_caps_build_in_every_layout(make_project, tmp_path):
+    """The caps are small enough: the longest title and an unbroken name of the longest length still set."""
+    title = ("Extraordinarily " * 16)[:250]
+    name = "N" * 120
+    files = {**entry_files("Ann Lee", title, "Words.\n", role="R" * 200, organization="O " * 100),
+             "contributions/x.yaml": f'name: "{name}"\ntitle: "{title}"\n', "contributions/x.md": "More.\n"}
+    for layout in ("perspectives", "pocket", "a4-report"):
+        root = make_project({**files, "anthology.yaml": f'title: "{"T" * 200}"\nlayout: {layout}\n'})
+        result = build_book(root, tmp_path / f"{layout}.pdf", cache=False)
+        assert result.book.entry_count == 2

@@ -222,3 +222,24 @@ def test_a_figure_outside_contributions_or_missing_keeps_its_caption_with_a_warn
     assert [w.message for w in report.warnings] == [
         "figure '../anthology.yaml' points outside contributions/; only its caption is printed",
         "figure 'gone.png' not found; only its caption is printed"]
+
+
+def test_figures_are_decoded_once_each_and_a_flood_of_them_is_capped(make_project, monkeypatch):
+    from io import BytesIO
+
+    from PIL import Image
+
+    from anthology import validate
+
+    png = BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(png, "PNG")
+    decoded = []
+    real = validate.check_photo
+    monkeypatch.setattr(validate, "check_photo", lambda data, mp: decoded.append(1) or real(data, mp))
+    body = "![Same](f.png)\n\n" * 500 + "".join(f"![Other {i}](g{i}.png)\n\n" for i in range(50))
+    files = {f"contributions/g{i}.png": png.getvalue() for i in range(50)}
+    root = make_project(entry("Ann Lee", "Figures", body) | files | {"contributions/f.png": png.getvalue()})
+    _, report = check_project(root)
+    assert not report.errors and len(decoded) == validate.MAX_FIGURES
+    capped = [w for w in report.warnings if "more than 40 different figures" in w.message]
+    assert len(capped) == 50 + 1 - validate.MAX_FIGURES
