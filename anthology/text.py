@@ -43,6 +43,8 @@ from .model import (
 )
 
 LINK_SCHEMES = ("http", "https", "mailto")
+_FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\]")
+"""A footnote mark the parser left as text: no note with that label exists."""
 WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -229,6 +231,9 @@ def _spans(nodes: list[SyntaxTreeNode], out: list[Span], where: Position, report
         if kind == "text":
             if node.content:
                 out.append(Span(node.content, italic, bold, href=href, strike=strike))
+            for label in _FOOTNOTE_MARK.findall(node.content):
+                report.warning(where, f"footnote mark '{label}' has no note; it is printed as written",
+                               f"add a line '{label}: the note' after the paragraph, or remove the mark")
         elif kind == "softbreak":
             out.append(Span(" ", italic, bold, href=href, strike=strike))
         elif kind == "hardbreak":

@@ -109,3 +109,9 @@ def test_numbers_and_units_are_tied_and_french_punctuation_is_spaced():
     assert french[0].spans[0].text == "Vraiment\u00a0? «\u00a0Oui\u00a0»\u00a0: 5\u00a0kg\u00a0!"
     code = parse_markdown("`10 km`", WHERE, Report())
     assert code[0].spans[0].text == "10 km"  # code is left as typed
+
+
+def test_a_footnote_mark_without_its_note_is_printed_as_written_with_a_warning():
+    blocks, report = parse("As shown[^7] before.\n")
+    assert "".join(s.text for s in blocks[0].spans) == "As shown[^7] before."
+    assert [w.message for w in report.warnings] == ["footnote mark '[^7]' has no note; it is printed as written"]
