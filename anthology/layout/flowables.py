@@ -208,6 +208,7 @@ class BlockRenderer:
         self.rule_color = HexColor(rule_color)
         self.anchors = anchors
         """Prefix of footnote destinations: the entry's slug, unique in the book."""
+        self._note_more = ParagraphStyle("note_more", parent=styles.note, firstLineIndent=0)
 
     def _markup(self, spans: tuple[Span, ...], fonts: FontSet | None = None, *,
                 bold: bool = False, italic: bool = False) -> str:
@@ -296,8 +297,8 @@ class BlockRenderer:
             else:
                 flowables += [RLParagraph(number, self.styles.note), *self.render((first,))]
             for sub in rest:
-                if isinstance(sub, Paragraph):
-                    flowables.append(RLParagraph(self._markup(sub.spans), self.styles.note))
+                if isinstance(sub, Paragraph):  # a note's later paragraphs line up with its text
+                    flowables.append(RLParagraph(self._markup(sub.spans), self._note_more))
                 else:
                     flowables += self.render((sub,))
         return flowables
