@@ -195,9 +195,15 @@ def _dist(root: Path, folder: Path | None) -> int:
         _print_report(error.report)
         print(f"not built: {error.report.summary()}; fix the errors above", file=sys.stderr)
         return 1
+    except AnthologyError as error:
+        print(f"anthology: error: {error}", file=sys.stderr)
+        return 1
     _print_report(release.build.report)
     for move in release.moves:
         print(f"moved since the last release: {move}", file=sys.stderr)
+    if release.kept:
+        shown = ", ".join(release.kept[:5]) + (f" and {len(release.kept) - 5} more" if len(release.kept) > 5 else "")
+        print(f"kept {len(release.kept)} file(s) dist did not write, unchanged: {shown}", file=sys.stderr)
     print(f"Release written: {release.folder} ({release.pdf.name})")
     return 0
 

@@ -10,10 +10,22 @@ those whose writer no longer runs.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import fcntl
+import filecmp
 import glob
+import hashlib
+import json
 import os
+import shutil
+import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+from .errors import AnthologyError
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -65,6 +77,182 @@ def _mode_for(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o777
     except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return _allowed(0o666)
+
+
+def _allowed(mode: int) -> int:
+    """``mode`` as the process's umask lets a new file or folder have it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
+RELEASE_MARKER = ".anthology-release"
+"""The file naming what ``dist`` wrote into a release folder; nothing else there is ever removed."""
+
+
+def publish_folder(folder: Path, files: dict[str, bytes]) -> tuple[str, ...]:
+    """Make ``folder`` hold exactly ``files`` (plus what others put there), switched in one step.
+
+    The release is written into a fresh staging folder beside ``folder``,
+    fsynced and checked against the bytes in memory, then exchanged with the
+    live folder in one ``renameat2(RENAME_EXCHANGE)`` (two renames where the
+    system lacks it), so a reader sees the old release or the new one, never a
+    mix. Files in ``folder`` that an earlier ``dist`` did not write (its marker
+    file lists what it did) are carried into the new release as hard links.
+    Only a new, empty or marked folder is used. A staging or old folder left by
+    a killed run is cleaned by the next. Returns the foreign files kept.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with _folder_lock(folder.parent):
+        for leftover in sorted(folder.parent.glob(f".{glob.escape(folder.name)}.release-*")):
+            _discard(leftover, folder)
+        owned = _owned_files(folder)
+        if owned is None:
+            raise AnthologyError(f"{folder} holds files that 'anthology dist' did not write (it has no "
+                                 f"{RELEASE_MARKER} file); nothing in it was changed. Choose a new or empty "
+                                 "folder with -o, or move its files elsewhere")
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.release-", dir=folder.parent))
+        try:
+            os.chmod(staging, stat.S_IMODE(folder.stat().st_mode) if folder.is_dir() else _allowed(0o777))
+            _write_staging(staging, files)
+            kept = _carry_over(folder, staging, owned, set(files)) if folder.is_dir() else ()
+            if not folder.exists() or not any(folder.iterdir()):
+                os.replace(staging, folder)  # a new or empty folder: one rename
+            else:
+                _exchange(staging, folder)
+            _fsync_folder(folder.parent)
+        finally:
+            if staging.exists():
+                _discard(staging, folder)  # the old release, or an unfinished new one
+    return kept
+
+
+def _write_staging(staging: Path, files: dict[str, bytes]) -> None:
+    """Write the marker first (so a killed run's folder is known), then every file, then read them back."""
+    marker = json.dumps({"written_by": "anthology dist", "files": sorted(files)}, indent=1).encode()
+    for name, data in ((RELEASE_MARKER, marker), *sorted(files.items())):
+        path = staging / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    for name, data in files.items():
+        if hashlib.sha256((staging / name).read_bytes()).digest() != hashlib.sha256(data).digest():
+            raise AnthologyError(f"{staging / name} did not read back as written; the release was not switched")
+    for sub in {staging / name for name in files} | {staging}:
+        _fsync_folder(sub.parent if sub != staging else staging)
+
+
+def _carry_over(folder: Path, staging: Path, owned: set[str], names: set[str]) -> tuple[str, ...]:
+    """Hard-link every file of ``folder`` that dist did not write into ``staging``; refuse a clash of names."""
+    kept = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if relative in owned or relative == RELEASE_MARKER or (path.is_dir() and not path.is_symlink() and any(
+                name.startswith(relative + "/") for name in names)):
+            continue
+        if relative in names or any(relative.startswith(name + "/") for name in names):
+            raise AnthologyError(f"{path} was not written by dist but has the name of a release file; "
+                                 "nothing was changed. Move it elsewhere and run dist again")
+        target = staging / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            os.symlink(os.readlink(path), target)
+        elif path.is_dir():
+            target.mkdir(exist_ok=True)
+        elif path.is_file():
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copy2(path, target)
+        else:
+            raise AnthologyError(f"{path} is not a regular file; dist keeps only files and folders it did not "
+                                 "write. Move it elsewhere and run dist again")
+        if not path.is_dir() or path.is_symlink():
+            kept.append(relative)
+    return tuple(kept)
+
+
+def _discard(old: Path, live: Path) -> None:
+    """Remove a release folder that is no longer live: only what its marker lists and copies of what
+    ``live`` holds. Anything else stays (and the folder with it)."""
+    listed = _owned_files(old) or set()
+    for path in sorted(old.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        relative = path.relative_to(old).as_posix()
+        twin = live / relative
+        try:
+            if path.is_dir() and not path.is_symlink():
+                if twin.is_dir() or any(name.startswith(relative + "/") for name in listed):
+                    path.rmdir()
+            elif relative in listed or relative == RELEASE_MARKER or _same(path, twin):
+                path.unlink()
+        except OSError:
+            pass  # not empty, or not ours: it stays
+    with contextlib.suppress(OSError):
+        old.rmdir()
+
+
+def _same(path: Path, twin: Path) -> bool:
+    try:
+        if path.is_symlink() or twin.is_symlink():
+            return path.is_symlink() and twin.is_symlink() and os.readlink(path) == os.readlink(twin)
+        first, second = path.lstat(), twin.lstat()
+        if (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino):
+            return True
+        return stat.S_ISREG(first.st_mode) and first.st_size == second.st_size and filecmp.cmp(path, twin, False)
+    except OSError:
+        return False
+
+
+def _owned_files(folder: Path) -> set[str] | None:
+    """What dist wrote into ``folder`` by its marker; empty for a new or empty folder; None if not a release."""
+    if not folder.exists():
+        return set()
+    if not folder.is_dir():
+        return None
+    try:
+        data = json.loads((folder / RELEASE_MARKER).read_text(encoding="utf-8"))
+        names = data["files"]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError
+    except (OSError, ValueError, KeyError, TypeError):
+        return None if any(folder.iterdir()) else set()
+    return {n for n in names if n and not n.startswith("/") and ".." not in n.split("/")}
+
+
+def _exchange(staging: Path, folder: Path) -> None:
+    """Swap two folders atomically; where the kernel cannot, rename the live one aside first."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is not None:
+        at_cwd, exchange = -100, 2
+        if renameat2(at_cwd, os.fsencode(staging), at_cwd, os.fsencode(folder), exchange) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(code, os.strerror(code), str(folder))
+    aside = Path(tempfile.mkdtemp(prefix=f".{folder.name}.release-", dir=folder.parent))
+    os.replace(folder, aside)
+    os.replace(staging, folder)
+    os.replace(aside, staging)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One release at a time per parent folder (``serve --watch`` and a manual ``dist`` may overlap)."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)

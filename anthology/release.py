@@ -13,8 +13,9 @@ any static host can serve:
   numbers), a ready-to-send note, a 1200×630 share card and their headshot;
 - ``contributors.csv``, ``manifest.json`` and ``SHA256SUMS``.
 
-Every file is written atomically, the book first and the pages that link to it
-last, so a server reading the folder during a rebuild never serves half a file.
+The whole folder is written beside the live one and switched into place in one
+step (:func:`anthology.publish.publish_folder`), so a server or a visitor
+reading it during a rebuild sees one release or the other, never a mix.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pypdfium2
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -36,11 +38,10 @@ from pypdf import PdfReader, PdfWriter
 
 from . import __version__
 from .build import BuildResult, CheckedProject, build_book, slugify
-from .errors import AnthologyError
 from .fonts import font_runs
 from .layout.images import prepare_headshot
 from .model import Book, BookConfig, Contribution, Layout, Paragraph, Position, TocLine
-from .publish import write_atomically
+from .publish import publish_folder
 from .words import Words
 
 BUILTIN_SITE = Path(__file__).parent / "layouts" / "perspectives" / "site"
@@ -65,6 +66,8 @@ class Release:
     pdf: Path
     build: BuildResult
     moves: tuple[Move, ...]
+    kept: tuple[str, ...] = ()
+    """Files in the folder that dist did not write, left as they were."""
 
 
 def default_site(root: Path) -> Path:
@@ -91,8 +94,8 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     files["favicon.ico"] = favicon(checked.project.layout)
     if not config.site_url:
         result.report.warning(Position(root / "anthology.yaml"),
-                              "no site_url: the pages' preview images (og:image) and share links are relative, so "
-                              "link previews show no picture",
+                              "no site_url: the contributors' notes, share links and preview images (og:image) "
+                              "are relative to the release folder, so link previews show no picture",
                               'add site_url: "https://…/" (where the release folder will be published)')
     entries = _entry_rows(checked, book, pdf_name)
     absolute = _absolute(config.site_url)
@@ -128,8 +131,8 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
         **context, root="", absolute=absolute("")).encode()
     files["SHA256SUMS"] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
                                   for name, data in sorted(files.items())).encode()
-    _write_folder(folder, files, last=("index.html", "manifest.json", "SHA256SUMS"))
-    return Release(folder, folder / pdf_name, result, moved_entries(previous, manifest))
+    kept = publish_folder(folder, files)
+    return Release(folder, folder / pdf_name, result, moved_entries(previous, manifest), kept)
 
 
 def release_is_current(root: Path, folder: Path) -> bool:
@@ -380,35 +383,3 @@ def _absolute(site_url: str):  # type: ignore[no-untyped-def]
     """
     base = site_url if not site_url or site_url.endswith("/") else site_url + "/"
     return lambda prefix: (lambda path: base + path) if base else (lambda path: prefix + path)
-
-
-def _write_folder(folder: Path, files: dict[str, bytes], last: tuple[str, ...]) -> None:
-    """Write every file atomically (those in ``last`` at the end), then remove what the last release had
-    and this one has not. Only a release folder (or an empty or new one) is written to, and only files
-    the previous release listed in its SHA256SUMS are ever removed.
-    """
-    previous = _listed_files(folder)
-    if previous is None and folder.is_dir() and any(folder.iterdir()):
-        raise AnthologyError(f"{folder} is not empty and holds no release (no SHA256SUMS); "
-                             "choose an empty folder, or the default dist/site/")
-    for name in sorted(files, key=lambda n: n in last):
-        target = folder / name
-        if not (target.is_file() and target.read_bytes() == files[name]):
-            write_atomically(target, files[name])
-    for name in sorted((previous or set()) - set(files)):
-        stale = folder / name
-        if stale.is_file() and not stale.is_symlink():
-            stale.unlink()
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_dir() and not path.is_symlink() and not any(path.iterdir()):
-            path.rmdir()
-
-
-def _listed_files(folder: Path) -> set[str] | None:
-    """The files the release in ``folder`` consists of, by its SHA256SUMS; None if it holds none."""
-    try:
-        lines = (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
-    except (OSError, ValueError):
-        return None
-    names = {line.split("  ", 1)[1] for line in lines if "  " in line}
-    return {n for n in names if not n.startswith("/") and ".." not in PurePosixPath(n).parts} | {"SHA256SUMS"}

@@ -7,6 +7,9 @@ import hashlib
 import io
 import json
 import re
+import signal
+import subprocess
+import sys
 
 import pytest
 from PIL import Image
@@ -90,24 +93,81 @@ def test_a_second_release_reports_who_moved(make_project, tmp_path):
     assert [str(m) for m in second.moves] == ["Bo Brand: page 2 → 3"]
 
 
+def test_the_note_reads_exactly_with_relative_links_without_site_url(make_project, tmp_path):
+    root = make_project(entry("Ann Able", "One Small Act", "Words.\n"))
+    release = build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
+    assert (release.folder / "c" / "ann-able.txt").read_text() == (
+        "Dear Ann Able,\n\n"
+        "Your entry “One Small Act” appears on page 1 of “A Small Book”.\n\n"
+        "Read it in the book: a-small-book.pdf#nameddest=ann-able\n"
+        "Your page, to share: c/ann-able.html\n"
+        "Just your entry, as a PDF: c/ann-able.pdf\n\n"
+        "The links are relative to the address where the book is published.\n")
+    for link in ("a-small-book.pdf", "c/ann-able.html", "c/ann-able.pdf"):
+        assert (release.folder / link).is_file()
+    assert any("no site_url" in d.message for d in release.build.report.warnings)
+
+
+def test_the_note_gives_full_addresses_with_site_url(make_project, tmp_path):
+    root = make_project({"anthology.yaml": 'title: "Small Acts"\nedition: "First edition"\n'
+                                           'site_url: "https://books.example.org/acts"\n',
+                         "contributions/zoe-lindqvist.yaml": 'name: "Zoë Lindqvist"\ntitle: "Keys"\n',
+                         "contributions/zoe-lindqvist.md": "Words.\n"})
+    release = build_release(root, tmp_path / "site", book_output=tmp_path / "b.pdf")
+    assert (release.folder / "c" / "zoe-lindqvist.txt").read_text() == (
+        "Dear Zoë Lindqvist,\n\n"
+        "Your entry “Keys” appears on page 1 of “Small Acts” (First edition).\n\n"
+        "Read it in the book: https://books.example.org/acts/small-acts-first-edition.pdf#nameddest=zoe-lindqvist\n"
+        "Your page, to share: https://books.example.org/acts/c/zoe-lindqvist.html\n"
+        "Just your entry, as a PDF: https://books.example.org/acts/c/zoe-lindqvist.pdf\n")
+    assert not any("site_url" in d.message for d in release.build.report.warnings)
+
+
 def test_a_release_never_deletes_what_it_did_not_write(make_project, tmp_path):
     from anthology.errors import AnthologyError
 
     root = make_project(entry("Ann Able", "One", "Words.\n"))
-    documents = tmp_path / "Documents"
-    documents.mkdir()
-    (documents / "thesis.docx").write_bytes(b"years of work")
-    with pytest.raises(AnthologyError, match="not empty and holds no release"):
-        build_release(root, documents, book_output=tmp_path / "b.pdf")
-    assert (documents / "thesis.docx").read_bytes() == b"years of work"
+    downloads = tmp_path / "Downloads"
+    (downloads / "isos").mkdir(parents=True)
+    (downloads / "empty").mkdir()
+    (downloads / "ubuntu.iso").write_bytes(b"u" * 100)
+    (downloads / "isos" / "debian.iso").write_bytes(b"d" * 100)
+    (downloads / "notes.txt").write_text("mine")
+    (downloads / "SHA256SUMS").write_text(f"{hashlib.sha256(b'u' * 100).hexdigest()}  ubuntu.iso\n"
+                                          f"{hashlib.sha256(b'd' * 100).hexdigest()}  isos/debian.iso\n")
+    before = sorted(str(p.relative_to(downloads)) for p in downloads.rglob("*"))
+    with pytest.raises(AnthologyError, match="did not write"):
+        build_release(root, downloads, book_output=tmp_path / "b.pdf")
+    assert sorted(str(p.relative_to(downloads)) for p in downloads.rglob("*")) == before
+    assert (downloads / "isos" / "debian.iso").read_bytes() == b"d" * 100
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     site = tmp_path / "site"
     build_release(root, site, book_output=tmp_path / "b.pdf")
     (site / "notes.txt").write_text("the editor's own file")
+    (site / "extra").mkdir()
+    (site / "extra" / "CNAME").write_text("books.example.org")
     (root / "contributions/ann-able.yaml").write_text('name: "Ann Able"\ntitle: "One"\nbio: "New"\n')
     (root / "anthology.yaml").write_text('title: "A Small Book"\nedition: "Second"\n')
     second = build_release(root, site, book_output=tmp_path / "b.pdf")
     assert [p.name for p in site.glob("*.pdf")] == [second.pdf.name] == ["a-small-book-second.pdf"]
-    assert (site / "notes.txt").exists()  # not listed in the release, so never removed
+    assert (site / "notes.txt").read_text() == "the editor's own file"
+    assert (site / "extra" / "CNAME").read_text() == "books.example.org"
+    assert second.kept == ("extra/CNAME", "notes.txt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Downloads", "b.pdf", "project", "site"]  # no staging
+
+
+def test_a_release_file_name_taken_by_a_foreign_file_is_refused(make_project, tmp_path):
+    from anthology.errors import AnthologyError
+
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    site = tmp_path / "site"
+    build_release(root, site, book_output=tmp_path / "b.pdf")
+    (root / "anthology.yaml").write_text('title: "A Small Book"\nedition: "Second"\n')
+    (site / "a-small-book-second.pdf").write_bytes(b"someone else's")
+    with pytest.raises(AnthologyError, match="has the name of a release file"):
+        build_release(root, site, book_output=tmp_path / "b.pdf")
+    assert (site / "a-small-book-second.pdf").read_bytes() == b"someone else's"
+    assert (site / "a-small-book.pdf").is_file()
 
 
 def test_spreadsheet_formulas_in_names_are_defused_in_the_csv(make_project, tmp_path):
@@ -149,3 +209,58 @@ def test_the_note_uses_the_books_word_for_an_entry_and_its_language(make_project
     assert "Pobierz PDF" in index and "1 autor" in index
     pages = int(re.search(r"(\d+) stron", index).group(1))
     assert pages >= 5  # "5 stron": Polish's own plural for five and more
+
+def _killed_release(root, site, book, fsyncs: int = 0) -> None:
+    """Run a release in a child process that is killed (SIGKILL) at its ``fsyncs``-th fsync
+    (or, with 0, right after the switch)."""
+    script = ("import os, signal, sys; from pathlib import Path; from anthology.release import build_release\n"
+              "import anthology.publish as publish\n"
+              "exchange = publish._exchange\n"
+              "def switch(*args):\n"
+              "    exchange(*args)\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n"
+              f"if not {fsyncs}: publish._exchange = switch\n"
+              "real, count = os.fsync, [0]\n"
+              "def fsync(fd):\n"
+              "    count[0] += 1\n"
+              f"    if {fsyncs} and count[0] >= {fsyncs}: os.kill(os.getpid(), signal.SIGKILL)\n"
+              "    real(fd)\n"
+              "os.fsync = fsync\n"
+              f"build_release(Path({str(root)!r}), Path({str(site)!r}), book_output=Path({str(book)!r}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, cwd=REPO)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+
+
+def test_a_killed_first_release_is_cleaned_up_by_the_next(make_project, tmp_path):
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    site = tmp_path / "site"
+    _killed_release(root, site, tmp_path / "b.pdf", fsyncs=6)
+    assert not site.exists()  # nothing half-made where visitors look
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.release-")]
+    build_release(root, site, book_output=tmp_path / "b.pdf")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.pdf", "project", "site"]
+    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
+    assert checked.returncode == 0, checked.stdout
+
+
+def test_a_release_killed_over_an_old_one_leaves_the_old_one_whole(make_project, tmp_path):
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    site = tmp_path / "site"
+    first = build_release(root, site, book_output=tmp_path / "b.pdf")
+    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    (root / "anthology.yaml").write_text('title: "A Small Book"\nedition: "Second"\n')
+    (root / "contributions/ann-able.md").write_text("Other words.\n")
+    for fsyncs in (3, 12, 20):
+        _killed_release(root, site, tmp_path / "b.pdf", fsyncs)
+        assert {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
+    assert checked.returncode == 0, checked.stdout
+    _killed_release(root, site, tmp_path / "b.pdf")  # killed just after the switch: the new one is whole
+    assert [p.name for p in site.glob("*.pdf")] == ["a-small-book-second.pdf"]
+    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
+    assert checked.returncode == 0, checked.stdout
+    second = build_release(root, site, book_output=tmp_path / "b.pdf")
+    assert [p.name for p in site.glob("*.pdf")] == [second.pdf.name] != [first.pdf.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.pdf", "project", "site"]
+    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
+    assert checked.returncode == 0, checked.stdout
