@@ -29,12 +29,11 @@ from werkzeug.wrappers import Request, Response
 
 from . import schema
 from .cache import CACHE_FOLDER
-from .diagnostics import Report
 from .model import BookConfig, Layout, Limits
 from .release import site_colors, site_templates
 from .serve import SiteApp
 from .submissions import INBOX, REVISION, Invite, find_invite, submit
-from .validate import validate_project
+from .validate import read_book
 
 FORM_FIELDS = (("name", "text"), ("title", "text"), ("role", "text"), ("organization", "text"), ("website", "url"),
                ("bio", "textarea"), ("body", "textarea"))
@@ -50,8 +49,9 @@ class IntakeApp:
     def __init__(self, root: Path, site: Path, reload: bool = False) -> None:
         self.root = root.resolve()
         self.static = SiteApp(site, reload)
-        self._posts: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+        self._posts = SlidingWindow(3600)
+        self._strangers = SlidingWindow(60)
+        self._book: tuple[tuple, BookConfig | None, Layout | None] = ((), None, None)
         self._key = _secret(self.root / CACHE_FOLDER / "csrf.key")
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -71,12 +71,23 @@ class IntakeApp:
         return response(environ, start_response)
 
     def _handle(self, environ: dict, path: str, nonce: str) -> Response:
+        """Cheap refusals first: an unknown method, a flood from one address, closed submissions, a wrong
+        token; only then is a body read or the project checked. The token travels in the address for
+        every method, so a post is judged before its body is parsed."""
         request = Request(environ)
-        if request.method == "GET" and not find_invite(self.root, request.args.get("token", "")):
-            return _stranger()  # refused before any costly work
+        if request.method not in ("GET", "HEAD", "POST"):
+            return Response("Only GET and POST.\n", status=405, mimetype="text/plain",
+                            headers={"Allow": "GET, HEAD, POST"})
+        if not self._strangers.allow(request.remote_addr or "-", STRANGER_REQUESTS_PER_MINUTE):
+            return Response("Too many requests; try again in a minute.\n", status=429, mimetype="text/plain",
+                            headers={"Retry-After": "60"})
         book, layout = self._project()
         if book is None or layout is None or not book.submissions.open:
             return Response("Submissions are closed.\n", status=404, mimetype="text/plain")
+        token = request.args.get("token", "")
+        invitation = find_invite(self.root, token) if token else None
+        if invitation is None:
+            return _stranger()
         limits = book.limits
         request.max_content_length = limits.body_bytes + limits.photo_bytes + limits.metadata_bytes + 64 * 1024
         request.max_form_memory_size = limits.body_bytes + limits.metadata_bytes
@@ -84,22 +95,18 @@ class IntakeApp:
         if request.mimetype != "multipart/form-data":  # no photo can come this way: text-sized only
             request.max_content_length = limits.body_bytes + limits.metadata_bytes + 64 * 1024
         try:
-            return self._form(request, path, book, layout, nonce)
+            return self._form(request, path, invitation, token, book, layout, nonce)
         finally:
             request.close()  # the upload's temporary file
 
-    def _form(self, request: Request, path: str, book: BookConfig, layout: Layout, nonce: str) -> Response:
+    def _form(self, request: Request, path: str, invitation: Invite, token: str, book: BookConfig, layout: Layout,
+              nonce: str) -> Response:
         limits = book.limits
         if request.method == "POST":
             try:
-                token = request.form.get("token", "")
+                request.form  # noqa: B018 (parsed here, so an oversized post is refused before anything else)
             except RequestEntityTooLarge:
                 return Response("That is more than this book accepts.\n", status=413, mimetype="text/plain")
-        else:
-            token = request.args.get("token", "")
-        invitation = find_invite(self.root, token) if token else None
-        if invitation is None:
-            return _stranger()
         if path == "/proof":
             return self._proof(invitation, request.args.get("rev", ""))
         templates = site_templates(layout)
@@ -110,13 +117,11 @@ class IntakeApp:
                    "caps": FIELD_CAPS,
                    "limit_kib": limits.body_bytes // 1024, "errors": {}, "values": {"name": invitation.name},
                    "nonce": nonce, "w": book.words}
-        if request.method == "GET":
-            return _page(templates, context)
         if request.method != "POST":
-            return Response("Only GET and POST.\n", status=405, headers={"Allow": "GET, POST"})
+            return _page(templates, context)
         if not hmac.compare_digest(request.form.get("csrf", ""), self._csrf(invitation)) or not _same_origin(request):
             return Response(book.words("form_expired") + "\n", status=403, mimetype="text/plain")
-        if not self._allowed(invitation, book.submissions.per_hour):
+        if not self._posts.allow(invitation.token_sha256, book.submissions.per_hour):
             return Response(book.words("form_too_many") + "\n", status=429, mimetype="text/plain")
         values = {key: request.form.get(key, "") for key, _ in FORM_FIELDS} | {
             "consent": request.form.get("consent", "")}
@@ -149,23 +154,54 @@ class IntakeApp:
             "Content-Disposition": f'attachment; filename="{invitation.slug}-proof-{revision}.pdf"'})
 
     def _project(self) -> tuple[BookConfig | None, Layout | None]:
-        project = validate_project(self.root, Report())
-        return (project.book, project.layout) if project else (None, None)
+        """anthology.yaml and its layout (not the entries), read again only when one of their files changed."""
+        key = _stat_key([self.root / "anthology.yaml", *sorted((self.root / "layouts").rglob("*"))])
+        if key != self._book[0]:
+            self._book = (key, *read_book(self.root))
+        return self._book[1], self._book[2]
 
     def _csrf(self, invitation: Invite) -> str:
         return hmac.new(self._key, invitation.token_sha256.encode(), hashlib.sha256).hexdigest()
 
-    def _allowed(self, invitation: Invite, limit: int) -> bool:
-        """A sliding hour: at most ``limit`` posts per invitation."""
+
+STRANGER_REQUESTS_PER_MINUTE = 60
+"""Requests to the form per client address and minute, counted before the token is checked."""
+
+
+class SlidingWindow:
+    """At most so many events per key in the last ``seconds``; memory stays bounded under a flood."""
+
+    def __init__(self, seconds: float, most_keys: int = 100_000) -> None:
+        self.seconds, self.most_keys = seconds, most_keys
+        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: int) -> bool:
         now = time.monotonic()
         with self._lock:
-            recent = self._posts[invitation.token_sha256]
-            while recent and now - recent[0] > 3600:
+            if key not in self._events and len(self._events) >= self.most_keys:
+                self._events = defaultdict(deque, {k: v for k, v in self._events.items()
+                                                   if v and now - v[-1] <= self.seconds})
+                if len(self._events) >= self.most_keys:
+                    return False
+            recent = self._events[key]
+            while recent and now - recent[0] > self.seconds:
                 recent.popleft()
             if len(recent) >= limit:
                 return False
             recent.append(now)
             return True
+
+
+def _stat_key(paths: list[Path]) -> tuple:
+    key = []
+    for path in paths:
+        try:
+            info = path.stat()
+            key.append((str(path), info.st_mtime_ns, info.st_size, info.st_ino))
+        except OSError:
+            key.append((str(path),))
+    return tuple(key)
 
 
 def _page(templates: Environment, context: dict, status: int = 200) -> Response:
@@ -185,8 +221,8 @@ def _stranger() -> Response:
 
 def largest_post(root: Path) -> int:
     """The biggest request the form can take, for the server to refuse anything larger unread."""
-    project = validate_project(root, Report())
-    limits = project.book.limits if project else Limits()
+    book, _ = read_book(root)
+    limits = book.limits if book else Limits()
     return limits.body_bytes + limits.photo_bytes + limits.metadata_bytes + 64 * 1024
 
 

@@ -16,12 +16,15 @@ never mixes two editions (an open file keeps its bytes after the rename).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import mimetypes
 import os
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
@@ -77,17 +80,13 @@ class SiteApp:
         joined = safe_join(str(self.folder), relative) if relative else str(self.folder)
         if joined is None:
             return _plain(404, "Not found.")
-        path = Path(joined)
-        if path.is_dir():
-            if relative and not relative.endswith("/"):
-                return Response(status=301, headers={"Location": f"/{relative}/"})
-            path = path / "index.html"
         try:
-            if not os.path.realpath(path).startswith(os.path.realpath(self.folder) + os.sep):
-                return _plain(404, "Not found.")  # a link inside the folder that leads out of it
-            descriptor, info = open_regular(path)  # no final symlink, never a FIFO or device, on any OS
-        except (OSError, ValueError):  # ValueError: a NUL in the path
+            opened = self._open(Path(joined), relative)
+        except (OSError, ValueError):  # missing, a name too long, a NUL in the path
             return _plain(404, "Not found.")
+        if isinstance(opened, Response):
+            return opened
+        path, descriptor, info = opened
         handle = os.fdopen(descriptor, "rb")
         mimetype = mimetypes.guess_type(path.name)[0] or "text/plain"
         if self.reload and mimetype == "text/html":
@@ -98,6 +97,8 @@ class SiteApp:
         response.last_modified = info.st_mtime
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-cache"
+        if path.suffix != ".pdf":  # browsers' own PDF viewers run inside the page they open
+            response.headers["Content-Security-Policy"] = STATIC_POLICY
         if path.suffix == ".pdf":
             disposition = "attachment" if "download" in request.args else "inline"
             response.headers["Content-Disposition"] = f'{disposition}; filename="{path.name}"'
@@ -120,7 +121,26 @@ class SiteApp:
         response.set_etag(tag)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-cache"
+        response.headers["Content-Security-Policy"] = RELOAD_POLICY
         return response.make_conditional(request)
+
+    def _open(self, path: Path, relative: str) -> tuple[Path, int, os.stat_result] | Response:
+        """The regular file a path names (its path, an open descriptor, its status), or the answer for a folder.
+
+        Every link is refused, the folder's own excepted: a path whose real
+        location is not exactly where it points (a linked folder or file on the
+        way) is a 404, as is a file named with a trailing slash.
+        """
+        real = os.path.realpath(self.folder)
+        if os.path.realpath(path) != os.path.normpath(os.path.join(real, relative)):
+            raise FileNotFoundError(relative)
+        if path.is_dir():
+            if relative and not relative.endswith("/"):
+                return Response(status=301, headers={"Location": f"/{relative}/"})
+            path = path / "index.html"
+        elif relative.endswith("/"):
+            raise NotADirectoryError(relative)
+        return (path, *open_regular(path))  # no final symlink, never a FIFO or device, on any OS
 
     def _etag(self, handle, info: os.stat_result) -> str:  # type: ignore[no-untyped-def]
         """SHA-256 of the file's bytes, computed once per version of the file."""
@@ -139,9 +159,21 @@ class SiteApp:
             return self._etags[key]
 
 
+STATIC_POLICY = ("default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; base-uri 'none'; "
+                 "form-action 'self'; frame-ancestors 'none'")
+"""The release pages have no script and load nothing from elsewhere; no one may frame them."""
+
+
+RELOAD_POLICY = (STATIC_POLICY + "; connect-src 'self'; script-src 'sha256-"
+                 + base64.b64encode(hashlib.sha256(RELOAD_SCRIPT.split(b">", 1)[1].rsplit(b"</", 1)[0]).digest()).decode()
+                 + "'")
+"""In watch mode the reload script, and only it, may run (by its hash), and poll this server."""
+
+
 def _plain(status: int, text: str, **headers: str) -> Response:
     response = Response(text + "\n", status=status, mimetype="text/plain", headers=headers)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = STATIC_POLICY
     return response
 
 
@@ -166,15 +198,27 @@ def watch(root: Path, rebuild: Callable[[], None], digest: Callable[[], str], in
     return thread
 
 
-def serve_forever(app: Callable, folder: Path, host: str, port: int, largest_request: int) -> None:
-    """Serve the WSGI ``app`` (the release ``folder`` and the form) with Waitress until interrupted.
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    """How much the server gives strangers at once (see README, "Running it in public").
 
-    Waitress itself refuses a request body over ``largest_request`` bytes, before buffering it.
+    Waitress reads each request whole before a thread sees it, so slow clients
+    cost a connection slot, not a thread: the slots are many and idle ones are
+    closed. Each request body is refused past ``largest_request`` before it is
+    buffered, so temporary disk is at most ``connection_limit`` × that.
     """
-    from waitress import create_server
 
-    server = create_server(app, host=host, port=port, threads=8, ident="anthology",
-                           max_request_body_size=largest_request)
+    threads: int = 8
+    connection_limit: int = 1000
+    channel_timeout: int = 20
+    """Seconds a connection may send nothing before it is closed."""
+    cleanup_interval: int = 5
+
+
+def serve_forever(app: Callable, folder: Path, host: str, port: int, largest_request: int,
+                  limits: ServerLimits = ServerLimits()) -> None:
+    """Serve the WSGI ``app`` (the release ``folder`` and the form) with Waitress until interrupted."""
+    server = make_server(app, host, port, largest_request, limits)
     print(f"Serving {folder} at http://{host}:{server.effective_port}/ (Ctrl-C to stop)", flush=True)
     try:
         server.run()
@@ -182,3 +226,24 @@ def serve_forever(app: Callable, folder: Path, host: str, port: int, largest_req
         time.sleep(0)
     finally:
         server.close()
+
+
+def make_server(app: Callable, host: str, port: int, largest_request: int, limits: ServerLimits = ServerLimits()):  # type: ignore[no-untyped-def]
+    """The Waitress server ``serve`` runs, with file descriptors enough for its connection limit.
+
+    A reverse proxy on the same machine may name the client in X-Forwarded-For
+    (only one on 127.0.0.1 is believed), so per-address limits see real clients.
+    """
+    from waitress import create_server
+
+    wanted = limits.connection_limit + limits.threads + 64
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard),
+                                                    hard))
+    return create_server(app, host=host, port=port, ident="anthology", threads=limits.threads,
+                         connection_limit=limits.connection_limit, channel_timeout=limits.channel_timeout,
+                         cleanup_interval=limits.cleanup_interval, max_request_body_size=largest_request,
+                         asyncore_use_poll=True, trusted_proxy="127.0.0.1", trusted_proxy_count=1,
+                         trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+                         clear_untrusted_proxy_headers=True)

@@ -118,6 +118,13 @@ def check_contribution_file(root: Path, path: Path, report: Report) -> tuple[Con
 # anthology.yaml ------------------------------------------------------------
 
 
+def read_book(root: Path) -> tuple[BookConfig | None, Layout | None]:
+    """The book's settings and layout alone, without reading any entry (None where they have errors)."""
+    report = Report()
+    book, layout = _read_book(root.resolve(), report, None)
+    return (None, None) if report.errors else (book, layout)
+
+
 def _read_book(root: Path, report: Report, layout_name: str | None) -> tuple[BookConfig | None, Layout | None]:
     """anthology.yaml and the layout it names (the layout decides which characters can be printed)."""
     path = root / "anthology.yaml"

@@ -187,3 +187,72 @@ def test_watch_mode_adds_the_reload_script_to_pages_only(tmp_path):
     again = watching.head("/")
     assert again.headers["ETag"] != head.headers["ETag"]
     again.close()
+
+
+def test_every_answer_carries_a_policy_that_forbids_framing_and_scripts(site):
+    release, port = site
+    for path in ("/", "/index.html", "/style.css", "/c/", "/nowhere"):
+        _, headers, _ = get(port, path)
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy, path
+        assert "script-src" not in policy
+
+
+def test_a_file_named_with_a_trailing_slash_or_through_a_linked_folder_is_not_found(site, tmp_path):
+    import os
+
+    release, port = site
+    assert get(port, "/index.html")[0] == 200
+    assert get(port, "/index.html/")[0] == 404
+    assert get(port, "/style.css/")[0] == 404
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "index.html").write_text("elsewhere")
+    os.symlink(release.folder / "c", release.folder / "people")  # a link to a folder inside the site
+    os.symlink(outside, release.folder / "away")
+    try:
+        for path in ("/people", "/people/", "/away", "/away/", "/away/index.html"):
+            assert get(port, path)[0] == 404, path  # the same answer as a folder that is not there
+        assert get(port, "/nothing")[0] == get(port, "/people")[0]
+    finally:
+        (release.folder / "people").unlink()
+        (release.folder / "away").unlink()
+
+
+def test_a_path_too_long_for_the_file_system_is_a_404_not_a_server_error(site, capfd):
+    _, port = site
+    status, _, body = get(port, "/" + "a" * 5000)
+    assert status == 404 and b"Traceback" not in body
+    status, _, _ = get(port, "/c/" + "b" * 300 + ".html")
+    assert status == 404
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_slow_clients_do_not_starve_the_others(site):
+    """200 connections trickling their headers; a probe still gets the page at once."""
+    import socket
+    import time
+
+    from anthology.serve import ServerLimits, make_server
+
+    release, _ = site
+    server = make_server(SiteApp(release.folder), "127.0.0.1", 0, 1 << 20, ServerLimits())
+    threading.Thread(target=server.run, daemon=True).start()
+    port = server.effective_port
+    slow = []
+    try:
+        for _ in range(200):
+            connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+            connection.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            slow.append(connection)
+        for _ in range(5):
+            for connection in slow:
+                connection.sendall(b"X-a: b\r\n")
+            started = time.perf_counter()
+            status, _, body = get(port, "/")
+            assert status == 200 and b"<html" in body
+            assert time.perf_counter() - started < 2
+    finally:
+        for connection in slow:
+            connection.close()
+        server.close()

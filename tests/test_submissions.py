@@ -127,20 +127,20 @@ def test_the_form_refuses_strangers_forgeries_floods_and_oversized_posts(project
     assert form.status_code == 200 and form.headers["X-Content-Type-Options"] == "nosniff"
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.get_data(as_text=True)).group(1)
     data = {"token": token, "csrf": csrf, "name": "Fay Form", "title": "T", "body": "Words.", "consent": "yes"}
-    assert client.post("/submit", data={**data, "csrf": "forged"}).status_code == 403
-    assert client.post("/submit", data=data, headers={"Origin": "https://evil.example"}).status_code == 403
+    assert client.post(f"/submit?token={token}", data={**data, "csrf": "forged"}).status_code == 403
+    assert client.post(f"/submit?token={token}", data=data, headers={"Origin": "https://evil.example"}).status_code == 403
     big = {**data, "body": "x" * 200_000}
-    assert client.post("/submit", data=big).status_code == 413
+    assert client.post(f"/submit?token={token}", data=big).status_code == 413
     def multipart() -> dict:  # a file field makes the post multipart, as the form's is
         return {"photo": (io.BytesIO(b""), "")}
 
-    assert client.post("/submit", data={**big, **multipart()}).status_code == 413
+    assert client.post(f"/submit?token={token}", data={**big, **multipart()}).status_code == 413
     many = {**data, **multipart(), **{f"extra{i}": "1" for i in range(40)}}
-    assert client.post("/submit", data=many).status_code == 413
-    assert client.post("/submit", data={**data, "consent": ""}).status_code == 422  # consent is required
-    assert client.post("/submit", data=data).status_code == 200
-    assert client.post("/submit", data=data).status_code == 200
-    assert client.post("/submit", data=data).status_code == 429  # per_hour: 3, the refused consent included
+    assert client.post(f"/submit?token={token}", data=many).status_code == 413
+    assert client.post(f"/submit?token={token}", data={**data, "consent": ""}).status_code == 422  # consent is required
+    assert client.post(f"/submit?token={token}", data=data).status_code == 200
+    assert client.post(f"/submit?token={token}", data=data).status_code == 200
+    assert client.post(f"/submit?token={token}", data=data).status_code == 429  # per_hour: 3, the refused consent included
     assert client.get(f"/proof?token={token}&rev=001").status_code == 200
     assert client.get("/proof?token=guess&rev=001").status_code == 403
     assert client.get(f"/proof?token={token}&rev=../../x").status_code == 404
@@ -208,7 +208,7 @@ def test_a_post_without_consent_is_checked_but_never_stored(project):
     client = Client(IntakeApp(project, project / "dist/site"))
     form = client.get(f"/submit?token={token}").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    answer = client.post("/submit", data={"token": token, "csrf": csrf, "name": "Gus Guard", "title": "T",
+    answer = client.post(f"/submit?token={token}", data={"token": token, "csrf": csrf, "name": "Gus Guard", "title": "T",
                                           "body": "Words."})
     assert answer.status_code == 422 and "Please agree to publication" in answer.get_data(as_text=True)
     assert not (project / INBOX / "gus-guard").exists()
@@ -265,11 +265,11 @@ def test_the_form_speaks_the_books_language(make_project):
     assert re.search(r'data-words="\{words\} mots · \{kib\} sur \d+ Kio"', page)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     data = {"token": token, "csrf": csrf, "name": "Léa Forme", "title": "Le quai", "body": "Des mots."}
-    refused = client.post("/submit", data=data).get_data(as_text=True)
+    refused = client.post(f"/submit?token={token}", data=data).get_data(as_text=True)
     assert "Merci d’accepter la publication" in refused
-    done = visible_text(client.post("/submit", data={**data, "consent": "yes"}).get_data(as_text=True))
+    done = visible_text(client.post(f"/submit?token={token}", data={**data, "consent": "yes"}).get_data(as_text=True))
     assert "Merci, Léa Forme." in done and "Elle occupe 1 page" in done and "Télécharger votre épreuve" in done
-    forged = client.post("/submit", data={**data, "csrf": "x"})
+    forged = client.post(f"/submit?token={token}", data={**data, "csrf": "x"})
     assert forged.get_data(as_text=True).startswith("Le formulaire a expiré")
 
 
@@ -283,3 +283,31 @@ def test_the_form_carries_the_validators_length_caps_and_refuses_a_longer_name_b
     assert 'name="bio" rows="3" maxlength="1500"' in page and 'maxlength="250"' in page
     outcome = submit(project, record, {"name": "G" * 20_000, "title": "T"}, "Words.\n", None)
     assert not outcome.accepted and "at most 120" in " ".join(outcome.errors["name"])
+
+
+def test_strangers_cost_nothing_before_the_token_is_checked(project, monkeypatch):
+    import anthology.validate
+
+    _, token = invite(project, "Ida Inbox")
+    app = IntakeApp(project, project / "dist/site")
+    client = Client(app)
+    assert client.get(f"/submit?token={token}").status_code == 200  # the book's settings are read once
+
+    def no_entries_please(*args, **kwargs):
+        raise AssertionError("the entries were read for a stranger")
+
+    monkeypatch.setattr(anthology.validate, "_read_contributions", no_entries_please)
+    for method in ("POST", "HEAD", "PUT", "OPTIONS", "DELETE", "PATCH"):
+        answer = client.open("/submit", method=method, data="junk" * 1000)
+        assert answer.status_code == (403 if method in ("POST", "HEAD") else 405), method
+    assert client.open("/submit", method="PROPFIND").headers["Allow"] == "GET, HEAD, POST"
+    assert client.post("/submit?token=guess", data={"name": "x"}).status_code == 403
+    assert client.get("/proof?token=guess&rev=001").status_code == 403
+    (project / "anthology.yaml").write_text((project / "anthology.yaml").read_text().replace(
+        "open: true", "open: false"))
+    for method in ("GET", "POST", "HEAD"):
+        assert client.open(f"/submit?token={token}", method=method).status_code == 404
+    addresses = [client.get("/submit", environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code
+                 for _ in range(70)]
+    assert addresses[:55].count(404) == 55 and addresses[-1] == 429
+    assert client.get("/submit", environ_base={"REMOTE_ADDR": "203.0.113.10"}).status_code == 404
