@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import hashlib
 import json
 import multiprocessing
 import os
 import re
+import signal
 import stat
 import sys
 import time
@@ -156,7 +158,8 @@ def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = Fals
               disable=None if progress else True, file=sys.stderr, leave=False) as bar:
         if workers > 1 and len(tasks) >= PARALLEL_FROM:
             context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
                 results = pool.map(_lay_out, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
                 for index, piece in zip(todo, results, strict=True):
                     pieces[index] = piece
@@ -181,6 +184,14 @@ def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = Fals
         entries.append(entry)
         laid_out.append(piece)
     return LaidOut(tuple(entries), tuple(laid_out), tuple(failed))
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed build: on Linux the kernel kills it when its parent dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above ran
+        os._exit(1)
 
 
 def _lay_out(task: tuple[Entry, Layout, str, bool]) -> Piece | str:
@@ -249,6 +260,7 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
             report.error(Position(book_config.root / "contributions"), "no entry could be laid out; nothing to build",
                          "run 'anthology check --layout' and fix at least one entry")
             raise ProjectError(report)
+    entry_cache.prune()
     book = assemble(book_config, checked.project.layout, checked.texts, checked.entries, laid_out.pieces,
                     for_print=for_print)
     target = output or default_output(book_config.root, book_config.title)

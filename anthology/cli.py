@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__
 from .build import build_book, check_project, lay_out_entries
 from .diagnostics import Report, plural, use_color
-from .errors import AnthologyError, ProjectError
+from .errors import AnthologyError, ProjectError, describe_os_error
 from .validate import available_layouts, read_layout
 
 
@@ -78,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
     serve.add_argument("--watch", action="store_true",
                        help="rebuild when the project's files change; open pages reload themselves")
+    clean = commands.add_parser("clean", help="delete the project's cache of laid-out entries (.anthology-cache/)")
+    _project(clean)
     new = commands.add_parser("new", help="write a filled-in template entry for a contributor")
     new.add_argument("name", metavar="NAME", help='the contributor\'s name, e.g. "Zoë Lindqvist"')
     _project(new)
@@ -105,8 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = ("init", "build", "check", "layouts", "dist", "serve", "new", "invite", "submit", "review", "accept",
-            "reject")
+COMMANDS = ("init", "build", "check", "layouts", "dist", "serve", "clean", "new", "invite", "submit", "review",
+            "accept", "reject")
 
 
 def _chosen_project(options: argparse.Namespace) -> Path | str:
@@ -131,6 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"anthology: error: {root}", file=sys.stderr)
         return 2
     options.project = root
+    try:
+        return _run(options, root)
+    except OSError as error:
+        print(f"anthology: error: {describe_os_error(error)}", file=sys.stderr)
+        return 1
+
+
+def _run(options: argparse.Namespace, root: Path) -> int:
     if options.command == "init":
         from .desk import run
 
@@ -147,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dist(root, options.output)
     if options.command == "serve":
         return _serve(root, options.host, options.port, options.watch)
+    if options.command == "clean":
+        return _clean(root)
     if options.command in ("new", "invite", "submit", "review", "accept", "reject"):
         from .desk import run
 
@@ -205,6 +217,15 @@ def _dist(root: Path, folder: Path | None) -> int:
         shown = ", ".join(release.kept[:5]) + (f" and {len(release.kept) - 5} more" if len(release.kept) > 5 else "")
         print(f"kept {len(release.kept)} file(s) dist did not write, unchanged: {shown}", file=sys.stderr)
     print(f"Release written: {release.folder} ({release.pdf.name})")
+    return 0
+
+
+def _clean(root: Path) -> int:
+    from .cache import CACHE_FOLDER, clean
+
+    freed = clean(root)
+    print(f"Removed {CACHE_FOLDER}/ ({freed / 1e6:.1f} MB); the next build lays out every entry again"
+          if freed else f"No {CACHE_FOLDER}/ to remove")
     return 0
 
 

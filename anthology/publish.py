@@ -30,9 +30,12 @@ from .errors import AnthologyError
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` in one rename; never leave a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(path)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, str(path)) from None
     try:
         if hasattr(os, "fchmod"):  # not on Windows, where the mode is set after the rename
             os.fchmod(handle, _mode_for(path))
@@ -41,6 +44,9 @@ def write_atomically(path: Path, data: bytes) -> None:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
+    except OSError as error:  # named by the file the user asked for, not the temporary one
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(path)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
@@ -58,11 +64,11 @@ def _remove_abandoned(path: Path) -> None:
     """Delete temporary files left by writers of ``path`` that were killed."""
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not running(int(pid)):
             leftover.unlink(missing_ok=True)
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -122,6 +128,8 @@ def publish_folder(folder: Path, files: dict[str, bytes]) -> tuple[str, ...]:
             else:
                 _exchange(staging, folder)
             _fsync_folder(folder.parent)
+        except OSError as error:  # named by the folder the user asked for, not the staging one
+            raise OSError(error.errno, error.strerror, str(folder)) from None
         finally:
             if staging.exists():
                 _discard(staging, folder)  # the old release, or an unfinished new one

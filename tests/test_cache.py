@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +76,92 @@ def test_nothing_changed_is_told_by_content_not_by_modification_time(project, tm
     target.write_bytes(b"%PDF-broken")  # the output was damaged since: build again
     assert not build_book(project, target).unchanged
     assert not build_book(project, target, fit=True).unchanged  # other options, other book
+
+
+@pytest.mark.parametrize("meta", ["[]", "null", '{"key": "x"}', '"text"', "{}"])
+def test_cache_metadata_that_is_json_but_not_a_record_is_rebuilt(project, tmp_path, meta):
+    good = build_book(project, tmp_path / "good.pdf").output.read_bytes()
+    for stored in (project / CACHE_FOLDER / "entries").rglob("*.json"):
+        stored.write_text(meta)
+    again = build_book(project, tmp_path / "again.pdf")
+    assert again.cached_entries == 0 and again.output.read_bytes() == good
+
+
+def test_another_entrys_record_under_this_key_is_not_trusted(project, tmp_path):
+    good = build_book(project, tmp_path / "good.pdf")
+    records = sorted((project / CACHE_FOLDER / "entries").rglob("*.json"))
+    donor, victim = records[0], records[1]
+    shutil.copy(donor, victim)
+    shutil.copy(donor.with_suffix(".pdf"), victim.with_suffix(".pdf"))
+    again = build_book(project, tmp_path / "again.pdf")
+    assert again.cached_entries == len(records) - 1
+    assert again.output.read_bytes() == good.output.read_bytes()
+
+
+def test_the_cache_stays_bounded_and_drops_temporaries_of_killed_writers(project, tmp_path):
+    build_book(project, tmp_path / "a.pdf")
+    entries = project / CACHE_FOLDER / "entries"
+    one = sorted(entries.rglob("*.json"))[0].parent
+    (one / ".999999999.abc.tmp").write_bytes(b"half")  # no such process
+    (one / f".{os.getpid()}.abc.tmp").write_bytes(b"being written")  # a live writer's
+    records = lambda: len(list(entries.rglob("*.json")))  # noqa: E731
+    assert records() == 14
+    for round_ in range(3):  # edit every entry, three times over
+        for path in (project / "contributions").glob("*.md"):
+            path.write_text(path.read_text() + f" Edit {round_}.\n")
+        build_book(project, tmp_path / "a.pdf")
+    assert records() == 28  # this build's and the previous build's, no more
+    assert not (one / ".999999999.abc.tmp").exists() and (one / f".{os.getpid()}.abc.tmp").exists()
+
+
+def test_clean_removes_the_cache(project, tmp_path, capsys):
+    from anthology.cli import main
+
+    build_book(project, tmp_path / "a.pdf")
+    assert (project / CACHE_FOLDER).is_dir()
+    assert main(["clean", str(project)]) == 0
+    assert not (project / CACHE_FOLDER).exists()
+    assert "Removed" in capsys.readouterr().out
+    assert main(["clean", str(project)]) == 0
+
+
+def test_layout_workers_die_with_a_killed_build(project):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import time, sys; from pathlib import Path; import anthology.build as b\n"
+              "real = b._lay_out\n"
+              "def slow(task):\n"
+              "    time.sleep(60)\n"
+              "    return real(task)\n"
+              "b._lay_out = slow\n"
+              f"b.build_book(Path({str(project)!r}), cache=False, jobs=2)\n")
+    build = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        workers: list[int] = []
+        for _ in range(200):
+            time.sleep(0.1)
+            children = Path(f"/proc/{build.pid}/task/{build.pid}/children")
+            workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+            if len(workers) >= 2:
+                break
+        assert len(workers) >= 2, "the build started no workers"
+        time.sleep(0.5)
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and any(os.path.exists(f"/proc/{w}") and _alive(w) for w in workers):
+            time.sleep(0.05)
+        assert not any(os.path.exists(f"/proc/{w}") and _alive(w) for w in workers)
+    finally:
+        build.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

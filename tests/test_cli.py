@@ -1,7 +1,11 @@
-"""One command line: the project chosen the same way everywhere, every argument explained, the README in step."""
+"""One command line: the project chosen the same way everywhere, every argument explained, the README in step;
+errors from the operating system are one line naming the file, never a traceback."""
 
 import argparse
 import re
+import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -87,3 +91,52 @@ def test_submit_takes_the_project_as_its_last_argument(make_project, tmp_path, c
 def test_a_missing_project_folder_suggests_init(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nowhere")]) == 2
     assert "anthology init" in capsys.readouterr().err
+
+
+
+def _anthology(*args: str, file_size_limit: int | None = None) -> subprocess.CompletedProcess:
+    setup = (f"import resource; resource.setrlimit(resource.RLIMIT_FSIZE, ({file_size_limit}, {file_size_limit}))\n"
+             if file_size_limit else "")
+    script = setup + f"import sys; from anthology.cli import main; sys.exit(main({list(args)!r}))"
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+def test_a_full_disk_keeps_the_old_pdf_and_says_so_in_one_line(make_project, tmp_path):
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    output = tmp_path / "out" / "book.pdf"
+    assert _anthology("build", str(root), "-o", str(output), "--no-cache").returncode == 0
+    before = output.read_bytes()
+    (root / "contributions/ann-able.md").write_text("Other words.\n")
+    failed = _anthology("build", str(root), "-o", str(output), "--no-cache", file_size_limit=2000)
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines()[-1] == (
+        f"anthology: error: {output}: the file is larger than this system allows; "
+        "free some space or raise the file size limit")
+    assert "Traceback" not in failed.stderr
+    assert output.read_bytes() == before
+    assert sorted(p.name for p in output.parent.iterdir()) == ["book.pdf"]
+
+
+def test_a_release_that_cannot_be_written_leaves_the_old_one_and_one_line(make_project, tmp_path):
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    site = tmp_path / "site"
+    assert _anthology("dist", str(root), "-o", str(site)).returncode == 0
+    before = sorted(p.name for p in site.rglob("*"))
+    (root / "contributions/ann-able.md").write_text("Other words.\n")
+    failed = _anthology("dist", str(root), "-o", str(site), file_size_limit=30_000)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1].startswith("anthology: error: ")
+    assert sorted(p.name for p in site.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_port_in_use_is_one_line(make_project):
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        failed = _anthology("serve", str(root), "--port", str(port))
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert failed.stderr.strip().splitlines()[-1] == (
+        "anthology: error: the address is in use by another program; choose another --port")
