@@ -84,11 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("name", metavar="NAME", help='the contributor\'s name, e.g. "Zoë Lindqvist"')
     _project(new)
     invite = commands.add_parser("invite", help="invite a contributor to the submission form; prints their link")
-    invite.add_argument("name", metavar="NAME", help='the contributor\'s name, e.g. "Zoë Lindqvist"')
+    invite.add_argument("name", metavar="NAME", nargs="?",
+                        help='the contributor\'s name, e.g. "Zoë Lindqvist" (not with --list, --revoke, --renew)')
     _project(invite, old_option=True)
     invite.add_argument("--email", default="", help="their address, kept with the invitation (optional)")
-    invite.add_argument("--base-url", default="http://127.0.0.1:8000/",
-                        help="where serve is reachable, for the link (default: http://127.0.0.1:8000/)")
+    invite.add_argument("--base-url", help="where serve is reachable, for the link (default: the book's site_url, "
+                                           "else http://127.0.0.1:8000/)")
+    actions = invite.add_mutually_exclusive_group()
+    actions.add_argument("--list", action="store_true", help="list the invitations and what each has sent")
+    actions.add_argument("--revoke", metavar="SLUG", help="withdraw an invitation: its link stops working")
+    actions.add_argument("--renew", metavar="SLUG", help="a new link for an invitation; the old one stops working")
     submit = commands.add_parser("submit", help="put entries received as files (.yaml+.md, .md, .zip) in the inbox",
                                  usage="anthology submit [-h] FILE [FILE ...] [PROJECT]")
     submit.add_argument("files", nargs="+", type=Path, metavar="FILE",
@@ -114,6 +119,8 @@ COMMANDS = ("init", "build", "check", "layouts", "dist", "serve", "clean", "new"
 def _chosen_project(options: argparse.Namespace) -> Path | str:
     """The project folder, however it was given; a message when it was given twice, differently."""
     positional = getattr(options, "project", None)
+    if options.command == "invite" and (options.list or options.revoke or options.renew) and options.name:
+        positional, options.name = positional or Path(options.name), None  # no NAME here: it is the PROJECT
     if options.command == "submit":
         files = options.files
         positional = files.pop() if len(files) > 1 and files[-1].is_dir() else None

@@ -16,7 +16,18 @@ from .build import slugify
 from .diagnostics import plural
 from .errors import AnthologyError
 from .starter import SCHEMA_FILE, StarterOptions, init_project, write_schema
-from .submissions import accept, inbox, invite, reject, submit_files
+from .submissions import (
+    accept,
+    inbox,
+    invite,
+    load_invites,
+    reject,
+    renew_invite,
+    revisions,
+    revoke_invite,
+    submit_files,
+)
+from .validate import read_book
 
 
 def run(options: argparse.Namespace) -> int:
@@ -75,10 +86,44 @@ def _new(root: Path, options: argparse.Namespace) -> int:
 
 
 def _invite(root: Path, options: argparse.Namespace) -> int:
-    record, token = invite(root, options.name, options.email)
-    base = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
-    print(f"Invited {record.name}{f' <{record.email}>' if record.email else ''} (entry '{record.slug}').")
+    if options.list:
+        return _list_invites(root)
+    if options.revoke:
+        revoked = revoke_invite(root, options.revoke)
+        print(f"Revoked the invitation of {revoked.name} ('{revoked.slug}'); their link no longer works.")
+        return 0
+    if not options.name and not options.renew:
+        raise AnthologyError("name whom to invite, e.g. anthology invite \"Zoë Lindqvist\" --email zoe@example.org")
+    book, _ = read_book(root)
+    if options.renew:
+        record, token = renew_invite(root, options.renew)
+        print(f"New link for {record.name} ('{record.slug}'); the old one no longer works.")
+    else:
+        record, token = invite(root, options.name, options.email)
+        print(f"Invited {record.name}{f' <{record.email}>' if record.email else ''} (entry '{record.slug}').")
+    base = options.base_url or (book.site_url if book and book.site_url else "")
+    if not base:
+        print("note: the link points at this machine (127.0.0.1:8000); give --base-url, or site_url in "
+              "anthology.yaml, with the address where 'anthology serve' is reachable", file=sys.stderr)
+    base = base or "http://127.0.0.1:8000/"
+    base = base if base.endswith("/") else base + "/"
     print(f"Their personal link (shown once; only its hash is stored): {base}submit?token={token}")
+    if book is None or not book.submissions.open:
+        print("warning: submissions are closed, so the link answers 404 until anthology.yaml says "
+              "'submissions: open: true'", file=sys.stderr)
+    return 0
+
+
+def _list_invites(root: Path) -> int:
+    invites = load_invites(root)
+    if not invites:
+        print("No invitations.")
+        return 0
+    print(f"{'slug':28} {'invited':20}  {'sent':>4}  name")
+    for record in invites:
+        sent = len(revisions(root, record.slug))
+        email = f" <{record.email}>" if record.email else ""
+        print(f"{record.slug:28} {record.created:20}  {sent:>4}  {record.name}{email}")
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -227,11 +228,16 @@ def largest_post(root: Path) -> int:
 
 
 def _secret(path: Path) -> bytes:
-    """The key for CSRF values: made once, kept in the cache folder (deleting it only expires open forms)."""
+    """The key for CSRF values: made once, readable by its owner only, kept in the cache folder
+    (deleting it only expires open forms)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
         return path.read_bytes()
-    except OSError:
-        key = secrets.token_bytes(32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(key)
-        return key
+    key = secrets.token_bytes(32)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(key)
+    return key

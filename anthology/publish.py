@@ -28,8 +28,11 @@ from pathlib import Path
 from .errors import AnthologyError
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` in one rename; never leave a partial file."""
+def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` in one rename; never leave a partial file.
+
+    The file keeps the old one's permissions, or gets ``mode`` when given.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_abandoned(path)
@@ -38,7 +41,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise OSError(error.errno, error.strerror, str(path)) from None
     try:
         if hasattr(os, "fchmod"):  # not on Windows, where the mode is set after the rename
-            os.fchmod(handle, _mode_for(path))
+            os.fchmod(handle, _mode_for(path) if mode is None else mode)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -51,7 +54,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     if not hasattr(os, "fchmod"):
-        os.chmod(path, _mode_for(path))
+        os.chmod(path, _mode_for(path) if mode is None else mode)
     if os.name == "posix":  # the rename itself made durable; Windows cannot open a folder this way
         directory = os.open(path.parent, os.O_RDONLY)
         try:

@@ -20,17 +20,21 @@ as the book, so the proof is the entry as it will print.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
+import fcntl
 import hashlib
 import hmac
 import io
 import json
+import os
 import re
 import secrets
 import shutil
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -77,19 +81,73 @@ class Outcome:
 
 
 def invite(root: Path, name: str, email: str = "") -> tuple[Invite, str]:
-    """Record an invitation; returns it and the secret token (shown once, stored only hashed)."""
+    """Record an invitation; returns it and the secret token (shown once, stored only hashed).
+
+    Its slug is free among the book's entries, the inbox and other invitations,
+    so an invitee can never replace someone else's entry. The same name and
+    e-mail twice is refused (use :func:`renew_invite` for a new link).
+    """
     token = secrets.token_urlsafe(24)
-    existing = load_invites(root)
-    base = slugify(name) or "contributor"
-    taken = {i.slug for i in existing}
-    slug = next(candidate for candidate in (base, *(f"{base}-{n}" for n in range(2, 10_000)))
-                if candidate not in taken)  # two invitees never share an inbox folder or a proof
-    record = Invite(name, slug, email, _hash(token), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-    invites = [*existing, record]
+    with _invites_locked(root) as existing:
+        twin = next((i for i in existing if i.name == name and i.email.lower() == email.lower()), None)
+        if twin is not None:
+            raise AnthologyError(f"{name}{f' <{email}>' if email else ''} was invited already ({twin.created}, "
+                                 f"entry '{twin.slug}'); for a new link run: anthology invite --renew {twin.slug}")
+        base = slugify(name) or "contributor"
+        taken = {i.slug for i in existing} | _slugs_in_use(root)
+        slug = next(candidate for candidate in (base, *(f"{base}-{n}" for n in range(2, 10_000)))
+                    if candidate not in taken)
+        record = Invite(name, slug, email, _hash(token), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        existing.append(record)
+    return record, token
+
+
+def renew_invite(root: Path, slug: str) -> tuple[Invite, str]:
+    """A new secret for an invitation; the old link stops working."""
+    token = secrets.token_urlsafe(24)
+    with _invites_locked(root) as existing:
+        index = next((n for n, i in enumerate(existing) if i.slug == slug), None)
+        if index is None:
+            raise AnthologyError(f"no invitation '{slug}'; see them with: anthology invite --list")
+        existing[index] = record = dataclasses.replace(existing[index], token_sha256=_hash(token))
+    return record, token
+
+
+def revoke_invite(root: Path, slug: str) -> Invite:
+    """Remove an invitation: its link answers 403 from now on (its submissions stay in the inbox)."""
+    with _invites_locked(root) as existing:
+        found = next((i for i in existing if i.slug == slug), None)
+        if found is None:
+            raise AnthologyError(f"no invitation '{slug}'; see them with: anthology invite --list")
+        existing.remove(found)
+    return found
+
+
+def _slugs_in_use(root: Path) -> set[str]:
+    """Entries in the book and submissions in the inbox: names an invitation must not take."""
+    folder = root / "contributions"
+    entries = {p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".md")} if folder.is_dir() else set()
+    inbox_folder = root / INBOX
+    waiting = {p.name for p in inbox_folder.iterdir() if p.is_dir()} if inbox_folder.is_dir() else set()
+    return entries | waiting
+
+
+@contextlib.contextmanager
+def _invites_locked(root: Path) -> Iterator[list[Invite]]:
+    """The invitations, to change in place; written back atomically (0600) under an exclusive lock,
+    so concurrent ``invite`` commands each see the others' records."""
     path = root / INVITES
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_json(path, {"invites": [vars_of(i) for i in invites]})
-    return record, token
+    descriptor = os.open(path.parent / ".invites.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        invites = load_invites(root)
+        before = list(invites)
+        yield invites
+        if invites != before:
+            _write_json(path, {"invites": [vars_of(i) for i in invites]})
+    finally:
+        os.close(descriptor)
 
 
 def load_invites(root: Path) -> list[Invite]:
@@ -287,6 +345,12 @@ def _who(root: Path, slug: str, contribution: Contribution | None) -> str:
     return next((i.name for i in load_invites(root) if i.slug == slug), "")
 
 
+def revisions(root: Path, slug: str) -> list[Path]:
+    """The revisions waiting in the inbox for one entry, oldest first."""
+    folder = root / INBOX / slug
+    return sorted(p for p in folder.iterdir() if REVISION.fullmatch(p.name)) if folder.is_dir() else []
+
+
 def _metadata_file(revision: Path, slug: str) -> Path:
     yaml_file = revision / f"{slug}.yaml"
     return yaml_file if yaml_file.exists() else revision / f"{slug}.md"
@@ -460,5 +524,6 @@ def _hash(token: str) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    write_atomically(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode())
+    """Only the owner may read it: the hashes are secrets' digests and the e-mail addresses are personal."""
+    write_atomically(path, (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode(), mode=0o600)
 

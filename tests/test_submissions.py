@@ -87,8 +87,7 @@ def test_review_accept_reject_and_the_final_build(project, tmp_path, capsys):
 
 
 def test_accepting_again_keeps_the_previous_version(project):
-    record, _ = invite(project, "Ann Able")
-    submit(project, record, {"name": "Ann Able", "title": "Revised"}, "New words.\n", None)
+    submit_files(project, {"ann-able.yaml": b'name: "Ann Able"\ntitle: "Revised"\n', "ann-able.md": b"New words.\n"})
     assert main(["accept", "ann-able", "--project", str(project)]) == 0
     assert "Revised" in (project / "contributions/ann-able.yaml").read_text()
     kept = list((project / "contributions/.previous").glob("ann-able-*/ann-able.yaml"))
@@ -311,3 +310,62 @@ def test_strangers_cost_nothing_before_the_token_is_checked(project, monkeypatch
                  for _ in range(70)]
     assert addresses[:55].count(404) == 55 and addresses[-1] == 429
     assert client.get("/submit", environ_base={"REMOTE_ADDR": "203.0.113.10"}).status_code == 404
+
+
+def test_an_invitation_never_takes_the_name_of_an_entry_or_a_submission(project):
+    record, _ = invite(project, "Ann Able")  # contributions/ann-able.* is in the book
+    assert record.slug == "ann-able-2"
+    (project / INBOX / "cy-claim").mkdir(parents=True)
+    assert invite(project, "Cy Claim")[0].slug == "cy-claim-2"
+
+
+def test_concurrent_invitations_are_all_recorded_and_all_links_work(project):
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; from anthology.submissions import invite\n"
+              f"record, token = invite(Path({str(project)!r}), sys.argv[1]); print(token)")
+    runs = [subprocess.Popen([sys.executable, "-c", script, f"Guest {n}"], stdout=subprocess.PIPE, text=True)
+            for n in range(10)]
+    tokens = [run.communicate(timeout=120)[0].strip() for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    assert sorted(find_invite(project, token).name for token in tokens) == sorted(f"Guest {n}" for n in range(10))
+    assert (project / "submissions/invites.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_same_invitation_twice_is_refused_and_links_can_be_renewed_listed_and_revoked(project, capsys):
+    record, token = invite(project, "Eli Marsh", "eli@example.org")
+    with pytest.raises(AnthologyError, match="invited already.*anthology invite --renew eli-marsh"):
+        invite(project, "Eli Marsh", "ELI@example.org")
+    assert main(["invite", "--renew", "eli-marsh", "--project", str(project)]) == 0
+    renewed = re.search(r"submit\?token=(\S+)", capsys.readouterr().out).group(1)
+    assert find_invite(project, token) is None and find_invite(project, renewed).slug == "eli-marsh"
+    assert main(["invite", "--list", "--project", str(project)]) == 0
+    listing = capsys.readouterr().out
+    assert "eli-marsh" in listing and "Eli Marsh <eli@example.org>" in listing and renewed not in listing
+    assert main(["invite", "--revoke", "eli-marsh", "--project", str(project)]) == 0
+    assert find_invite(project, renewed) is None
+    assert main(["invite", "--revoke", "eli-marsh", "--project", str(project)]) == 1
+    assert "no invitation 'eli-marsh'" in capsys.readouterr().err
+
+
+def test_invite_warns_when_closed_and_uses_the_books_address(make_project, capsys):
+    root = make_project({"anthology.yaml": 'title: "Shut"\nsite_url: "https://book.example.org/acts"\n',
+                         **entry("Ann Able", "One", "Words.\n")})
+    assert main(["invite", "Fay Form", "--project", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert re.search(r"https://book\.example\.org/acts/submit\?token=\S+", captured.out)
+    assert "submissions are closed" in captured.err
+    assert main(["invite", "Gil Guest", "--project", str(root), "--base-url", "https://form.example.org"]) == 0
+    assert "https://form.example.org/submit?token=" in capsys.readouterr().out
+
+
+def test_the_forms_key_is_readable_by_its_owner_only(project):
+    from anthology.cache import CACHE_FOLDER
+
+    IntakeApp(project, project / "dist/site")
+    key = project / CACHE_FOLDER / "csrf.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    key.chmod(0o644)
+    IntakeApp(project, project / "dist/site")
+    assert key.stat().st_mode & 0o777 == 0o600
