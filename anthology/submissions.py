@@ -200,6 +200,8 @@ def submit_files(root: Path, files: dict[str, bytes]) -> dict[str, Outcome]:
     Each entry is checked and stored in the inbox like a form submission; photos
     travel with the entry that names them.
     """
+    for name in [n for n in files if Path(n.lower()).suffix in ARCHIVE_SUFFIXES - {".zip"}]:
+        raise AnthologyError(f"{name}: only .zip archives are accepted; unpack it and send its files")
     for name in [n for n in files if n.lower().endswith(".zip")]:
         files = {**{k: v for k, v in files.items() if k != name}, **files_from_zip(files[name])}
     notes: dict[str, list[str]] = {}
@@ -433,6 +435,7 @@ def _check_slug(slug: str) -> None:
 
 
 MAX_ZIP_ENTRIES = 50
+ARCHIVE_SUFFIXES = {".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".zst"}
 MAX_ZIP_BYTES = 30 * 1024 * 1024
 
 
@@ -440,7 +443,7 @@ def files_from_zip(data: bytes) -> dict[str, bytes]:
     """The files of a .zip of entries, refused whole if any member is unsafe.
 
     Refused: paths that are absolute or climb out (``..``, backslashes, drive
-    letters), symbolic links, the same name twice, too many members, and more
+    letters), symbolic links, archives inside it, the same name twice, too many members, and more
     than :data:`MAX_ZIP_BYTES` uncompressed, counted while reading as well as
     from the headers (which can lie).
     """
@@ -468,17 +471,76 @@ def files_from_zip(data: bytes) -> dict[str, bytes]:
             total += member.file_size
             if total > MAX_ZIP_BYTES:
                 raise AnthologyError("the zip unpacks to more than 30 MB")
-            with archive.open(member) as stream:
-                content = stream.read(MAX_ZIP_BYTES + 1)
-            if len(content) > member.file_size or len(content) > MAX_ZIP_BYTES:
-                raise AnthologyError(f"{name!r} unpacks to more than its header says")
+            content = _read_member(archive, member, MAX_ZIP_BYTES, f"{name!r} unpacks to more than its header says")
+            if pure.suffix.lower() in ARCHIVE_SUFFIXES or (content.startswith(b"PK\x03\x04")
+                                                           and pure.suffix.lower() != ".docx"):
+                problems.append(f"{name!r} is an archive inside the archive; unpack it and send its files")
+                continue
             files[pure.name] = content
     if problems:
         raise AnthologyError("the zip is refused: " + "; ".join(problems))
     return files
 
 
-MAX_DOCX_BYTES = 50 * 1024 * 1024
+MAX_DOCX_BYTES = 20 * 1024 * 1024
+"""A Word document unpacked, images included."""
+MAX_DOCX_XML = 4 * 1024 * 1024
+"""Its XML parts unpacked: mammoth's time grows with them (about 60 KB a second)."""
+MAX_DOCX_ELEMENTS = 30_000
+"""Elements in the document's text part (a five-page entry has a few thousand): at most about ten seconds."""
+MAX_RATIO = 100
+"""Unpacked ÷ packed for a member over 1 MB: text compresses 5–20 times, a bomb thousands."""
+
+
+def _checked_docx(data: bytes) -> bytes:
+    """The Word document re-packed from members read under limits, for mammoth to parse.
+
+    The zip directory is judged first (member count, names, declared sizes and
+    ratios), then every member is unpacked while counting, since headers can
+    lie; mammoth only ever sees bytes that passed.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise AnthologyError("the .docx is not a Word document (it is not a zip archive)") from None
+    too_much = "the .docx unpacks to too much; save it again without embedded media, or paste its text"
+    with archive:
+        members = archive.infolist()
+        if len(members) > 2000 or sum(m.file_size for m in members) > MAX_DOCX_BYTES:
+            raise AnthologyError(too_much)
+        for member in members:
+            pure = PurePosixPath(member.filename)
+            if pure.is_absolute() or ".." in pure.parts or "\\" in member.filename:
+                raise AnthologyError("the .docx has files that point outside it")
+            if member.file_size > 1 << 20 and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+                raise AnthologyError(too_much)
+        repacked, xml = io.BytesIO(), 0
+        with zipfile.ZipFile(repacked, "w", zipfile.ZIP_STORED) as clean:
+            for member in members:
+                if member.is_dir():
+                    continue
+                content = _read_member(archive, member, MAX_DOCX_BYTES, too_much)
+                if member.filename.endswith((".xml", ".rels")):
+                    xml += len(content)
+                    if xml > MAX_DOCX_XML:
+                        raise AnthologyError(too_much)
+                if member.filename == "word/document.xml" and content.count(b"<") > MAX_DOCX_ELEMENTS:
+                    raise AnthologyError("the .docx is too long or too heavily formatted to convert; "
+                                         "paste its text into a .md file instead")
+                clean.writestr(member.filename, content)
+    return repacked.getvalue()
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, most: int, message: str) -> bytes:
+    """A member's bytes, never more than it declares nor than ``most``, counted as they are unpacked."""
+    chunks, total = [], 0
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 16):
+            total += len(chunk)
+            if total > member.file_size or total > most:
+                raise AnthologyError(message)
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def docx_to_markdown(data: bytes) -> tuple[str, list[str]]:
@@ -490,23 +552,14 @@ def docx_to_markdown(data: bytes) -> tuple[str, list[str]]:
     """
     import mammoth
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            if len(members) > 2000 or sum(m.file_size for m in members) > MAX_DOCX_BYTES:
-                raise AnthologyError("the .docx unpacks to too much; save it again without embedded media")
-            if any(PurePosixPath(m.filename).is_absolute() or ".." in PurePosixPath(m.filename).parts
-                   for m in members):
-                raise AnthologyError("the .docx has files that point outside it")
-    except zipfile.BadZipFile:
-        raise AnthologyError("the .docx is not a Word document (it is not a zip archive)") from None
+    checked = _checked_docx(data)
     dropped = []
 
     def drop_image(image: object) -> dict[str, str]:
         dropped.append(image)
         return {"src": ""}
 
-    result = mammoth.convert_to_markdown(io.BytesIO(data), convert_image=mammoth.images.img_element(drop_image))
+    result = mammoth.convert_to_markdown(io.BytesIO(checked), convert_image=mammoth.images.img_element(drop_image))
     notes = [message.message for message in result.messages]
     if dropped:
         notes.append(f"{len(dropped)} image{'s' * (len(dropped) != 1)} in the document were left out")

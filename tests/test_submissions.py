@@ -149,7 +149,7 @@ def test_the_form_refuses_strangers_forgeries_floods_and_oversized_posts(project
 def _docx(paragraphs: str) -> bytes:
     """A minimal Word document, made here (no binary committed)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", (
             '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -369,3 +369,34 @@ def test_the_forms_key_is_readable_by_its_owner_only(project):
     key.chmod(0o644)
     IntakeApp(project, project / "dist/site")
     assert key.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_word_document_bomb_is_refused_before_mammoth_reads_it(project, monkeypatch):
+    import time
+
+    import mammoth
+
+    def never(*args, **kwargs):
+        raise AssertionError("mammoth was given a bomb")
+
+    monkeypatch.setattr(mammoth, "convert_to_markdown", never)
+    run = '<w:p><w:r><w:t>Some words in a run here.</w:t></w:r></w:p>'
+    heavy = _docx(run * 190_000)  # 11.4 MB of XML in a few dozen KB
+    assert len(heavy) < 100_000
+    started = time.perf_counter()
+    with pytest.raises(AnthologyError, match="unpacks to too much"):
+        submit_files(project, {"x.yaml": b'name: "X"\ntitle: "T"\n', "x.docx": heavy})
+    assert time.perf_counter() - started < 3
+    with pytest.raises(AnthologyError, match="too long or too heavily formatted"):
+        submit_files(project, {"x.yaml": b'name: "X"\ntitle: "T"\n', "x.docx": _docx(run * 8000)})
+
+
+def test_an_archive_inside_the_archive_is_refused_with_a_message(project):
+    inner = _zip({"deep.yaml": b'name: "Dee Deep"\ntitle: "T"\n', "deep.md": b"Words.\n"})
+    for name, content in (("inner.zip", inner), ("inner.bin", inner), ("inner.tar.gz", b"\x1f\x8b")):
+        outer = _zip({name: content, "eve.yaml": b'name: "Eve"\ntitle: "T"\n', "eve.md": b"Words.\n"})
+        with pytest.raises(AnthologyError, match="archive inside the archive"):
+            submit_files(project, {"entries.zip": outer})
+    with pytest.raises(AnthologyError, match="only .zip archives"):
+        submit_files(project, {"entries.tar.gz": b"\x1f\x8b"})
+    assert not (project / INBOX / "eve").exists()
