@@ -33,7 +33,7 @@ from .cache import CACHE_FOLDER
 from .model import BookConfig, Layout, Limits
 from .release import site_colors, site_templates
 from .serve import SiteApp
-from .submissions import INBOX, REVISION, Invite, find_invite, submit
+from .submissions import INBOX, REVISION, Invite, find_invite, last_revision, submit
 from .validate import read_book
 
 FORM_FIELDS = (("name", "text"), ("title", "text"), ("role", "text"), ("organization", "text"), ("website", "url"),
@@ -117,7 +117,9 @@ class IntakeApp:
                    "token": token, "csrf": self._csrf(invitation), "fields": FORM_FIELDS,
                    "caps": FIELD_CAPS,
                    "limit_kib": limits.body_bytes // 1024, "errors": {}, "values": {"name": invitation.name},
-                   "nonce": nonce, "w": book.words}
+                   "nonce": nonce, "w": book.words, "previous": last_revision(self.root, invitation.slug)}
+        if context["previous"] is not None:  # a new revision starts from the last one
+            context["values"] = {"name": invitation.name, **context["previous"].values}
         if request.method != "POST":
             return _page(templates, context)
         if not hmac.compare_digest(request.form.get("csrf", ""), self._csrf(invitation)) or not _same_origin(request):

@@ -46,7 +46,8 @@ from .layout.entry import budget_verdict, layout_entry
 from .model import Contribution
 from .publish import write_atomically
 from .text import parse_entry
-from .validate import PHOTO_SUFFIXES, SLUG, check_contribution_file
+from .validate import PHOTO_SUFFIXES, SLUG, check_contribution_file, read_book
+from .words import Words, word_keys
 
 INVITES = Path("submissions") / "invites.json"
 INBOX = Path("contributions") / "inbox"
@@ -177,6 +178,9 @@ def submit(root: Path, invitation: Invite, fields: dict[str, str], body: str, ph
     """
     outcome = Outcome()
     slug = invitation.slug
+    last = last_revision(root, slug)
+    if photo is None and last is not None and (last.folder / f"{slug}.jpg").is_file():
+        photo = (last.folder / f"{slug}.jpg").read_bytes()  # a new revision keeps the headshot it does not replace
     staging = Path(tempfile.mkdtemp(prefix=".submission-", dir=_inbox(root)))
     try:
         values = {key: fields.get(key, "").strip() for key in FIELDS if fields.get(key, "").strip()}
@@ -235,10 +239,13 @@ def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcom
     report = Report()
     contribution, layout = check_contribution_file(root, staging / metadata, report)
     entry = parse_entry(contribution, report) if contribution else None
+    book, _ = read_book(root)
+    words = book.words if book else Words()
     for diagnostic in report.diagnostics:
-        message = _for_contributor(diagnostic)
+        where = _field_of(diagnostic, staging, slug)
+        message = _for_contributor(diagnostic, where, words)
         if diagnostic.severity == "error":
-            outcome.errors.setdefault(_field_of(diagnostic, staging, slug), []).append(message)
+            outcome.errors.setdefault(where, []).append(message)
         else:
             outcome.warnings.append(message)
     if outcome.errors or entry is None or layout is None or contribution is None or not store:
@@ -254,16 +261,35 @@ def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcom
     return outcome
 
 
-def _for_contributor(diagnostic: Diagnostic) -> str:
-    """A diagnostic as a sentence for the person at the form (editor-only advice left out)."""
-    text = diagnostic.message.replace("contribution body", "your text").replace("contribution metadata", "the form")
-    hint = "" if "anthology.yaml" in diagnostic.hint or "layout" in diagnostic.hint else diagnostic.hint
-    sentences = [part[:1].upper() + part[1:] for part in (text, hint) if part]
+_EDITOR_ADVICE = ("add a line", "anthology.yaml", "layout", "fallback font")
+
+
+def _for_contributor(diagnostic: Diagnostic, field: str, words: Words) -> str:
+    """A diagnostic as a sentence for the person at the form, in the book's words: about the field, never
+    about YAML (``form_missing_*``, ``form_unprintable``; other checks keep their own sentence)."""
+    message = diagnostic.message
+    if message.startswith("missing required field") or message == "the entry's body is empty":
+        key = f"form_missing_{field}"
+        return words(key) if key in word_keys() else words("form_missing_other", field=_label(field, words))
+    if " cannot be drawn by " in message:
+        return words("form_unprintable", chars=message.split(" in ", 1)[0])
+    for key in (*FIELDS, "photo"):
+        message = message.replace(f"'{key}'", f"“{_label(key, words)}”")
+    message = message.replace("contribution body", "your text").replace("contribution metadata", "the form")
+    hint = "" if any(advice in diagnostic.hint.lower() for advice in _EDITOR_ADVICE) else diagnostic.hint
+    sentences = [part[:1].upper() + part[1:] for part in (message, hint) if part]
     return " ".join(s.rstrip(".") + "." for s in sentences)
 
 
+def _label(field: str, words: Words) -> str:
+    return words(f"field_{field}") if f"field_{field}" in word_keys() else field
+
+
 def _field_of(diagnostic: Diagnostic, staging: Path, slug: str) -> str:
-    """Which form field a diagnostic is about: the YAML key on its line, or the text."""
+    """Which form field a diagnostic is about: the field it names, the YAML key on its line, or the text."""
+    named = re.match(r"(?:missing required field )?'([a-z_]+)'", diagnostic.message)
+    if named and named.group(1) in (*FIELDS, "photo"):
+        return named.group(1)
     if diagnostic.position.path.name == f"{slug}.md":
         return "body"
     try:
@@ -351,6 +377,31 @@ def revisions(root: Path, slug: str) -> list[Path]:
     """The revisions waiting in the inbox for one entry, oldest first."""
     folder = root / INBOX / slug
     return sorted(p for p in folder.iterdir() if REVISION.fullmatch(p.name)) if folder.is_dir() else []
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A form submission in the inbox, as the form shows it again."""
+
+    folder: Path
+    values: dict[str, str]
+    has_photo: bool
+
+
+def last_revision(root: Path, slug: str) -> Revision | None:
+    """The latest revision an invitee sent, to fill the form with (None before the first)."""
+    sent = revisions(root, slug)
+    if not sent:
+        return None
+    values = {}
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        for line in (sent[-1] / f"{slug}.yaml").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(": ")
+            with contextlib.suppress(ValueError):
+                if key in FIELDS and isinstance(text := json.loads(value), str):
+                    values[key] = text  # the form writes one JSON string per line
+        values["body"] = (sent[-1] / f"{slug}.md").read_text(encoding="utf-8")
+    return Revision(sent[-1], values, (sent[-1] / f"{slug}.jpg").is_file())
 
 
 def _metadata_file(revision: Path, slug: str) -> Path:

@@ -400,3 +400,26 @@ def test_an_archive_inside_the_archive_is_refused_with_a_message(project):
     with pytest.raises(AnthologyError, match="only .zip archives"):
         submit_files(project, {"entries.tar.gz": b"\x1f\x8b"})
     assert not (project / INBOX / "eve").exists()
+
+
+def test_the_form_speaks_plain_words_under_the_right_field_and_a_revision_starts_from_the_last(project):
+    _, token = invite(project, "Jo Plain")
+    client = Client(IntakeApp(project, project / "dist/site"))
+    form = client.get(f"/submit?token={token}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    data = {"csrf": csrf, "name": "Jo Plain", "title": "", "body": "Words.", "consent": "yes"}
+    page = client.post(f"/submit?token={token}", data=data).get_data(as_text=True)
+    assert '<p class="error" id="e-title">Please give your entry a headline. </p>' in page
+    assert 'id="e-name"' not in page and "title:" not in page and "YAML" not in page
+    done = client.post(f"/submit?token={token}", data={
+        **data, "title": "Keys & Locks", "bio": "Keeps <keys>.", "body": "First *draft*.\n\nSecond paragraph.",
+        "photo": (io.BytesIO(image_bytes(size=(300, 300))), "face.jpg")})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    again = client.get(f"/submit?token={token}").get_data(as_text=True)
+    assert 'name="title" type="text" value="Keys &amp; Locks"' in again
+    assert ">Keeps &lt;keys&gt;.</textarea>" in again
+    assert ">First *draft*.\n\nSecond paragraph.</textarea>" in again
+    assert "starts from your revision 001" in again and "headshot from revision 001 stays" in again
+    second = client.post(f"/submit?token={token}", data={**data, "title": "Keys", "body": "Shorter."})
+    assert second.status_code == 200
+    assert (project / INBOX / "jo-plain" / "002" / "jo-plain.jpg").is_file()  # the headshot was kept
