@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 book: $(VENV)/.runtime
 	$(PY) compile.py build .
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed browser proxy
 	$(PY) -m ruff check anthology tests compile.py scripts bench
 	$(PY) -m pytest -q
 
@@ -32,6 +32,14 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	     chromium >/dev/null; } || echo "no Chromium: the browser tests will be skipped"
+
+# The reverse-proxy test runs the README's nginx setup (deploy/nginx.conf) in front of serve.
+# As root on Debian nginx-light is installed here (its service is not started); elsewhere it is skipped.
+.PHONY: proxy
+proxy:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	     nginx-light >/dev/null; } || echo "no nginx: the reverse-proxy test will be skipped"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check anthology tests compile.py scripts bench

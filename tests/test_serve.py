@@ -256,3 +256,67 @@ def test_slow_clients_do_not_starve_the_others(site):
         for connection in slow:
             connection.close()
         server.close()
+
+
+def test_the_documented_nginx_setup_passes_nginx_t_and_proxies_serve(site, tmp_path):
+    """deploy/nginx.conf, checked by nginx itself and then run in front of serve's own server."""
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from anthology.intake import IntakeApp
+    from anthology.serve import ServerLimits, make_server
+
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if nginx is None:
+        if os.environ.get("ANTHOLOGY_REQUIRE_BROWSER"):
+            pytest.fail("nginx is required (make proxy installs it)")
+        pytest.skip("no nginx (make proxy installs it)")
+    release, _ = site
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "anthology.yaml").write_text('title: "Proxied"\nsubmissions:\n  open: true\n')
+    backend = make_server(IntakeApp(project, release.folder), "127.0.0.1", 0, 1 << 20, ServerLimits())
+    threading.Thread(target=backend.run, daemon=True).start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        front_port = probe.getsockname()[1]
+    site_config = (REPO / "deploy" / "nginx.conf").read_text()
+    site_config = site_config.replace("listen 80;", f"listen 127.0.0.1:{front_port};").replace(
+        "127.0.0.1:8000", f"127.0.0.1:{backend.effective_port}")
+    (tmp_path / "site.conf").write_text(site_config)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log; daemon off;\n"
+        f"events {{}}\nhttp {{ access_log off; client_body_temp_path {tmp_path}/body; "
+        f"proxy_temp_path {tmp_path}/proxy; include {tmp_path}/site.conf; }}\n")
+    checked = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    front = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+                             stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                status, headers, body = get(front_port, "/")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status == 200 and b"Lead or Manage?" in body
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert get(front_port, "/index.html/")[0] == 404
+        status, _, body = get(front_port, f"/{release.pdf.name}", Range="bytes=0-7")
+        assert status == 206 and body == release.pdf.read_bytes()[:8]
+        answers = [get(front_port, "/submit?token=guess")[0] for _ in range(15)]
+        assert answers[0] == 403 and answers[-1] == 429  # nginx's per-address limit on the form
+        big = http.client.HTTPConnection("127.0.0.1", front_port, timeout=10)
+        big.putrequest("POST", "/submit?token=guess")
+        big.putheader("Content-Length", str(23 * 2**20))
+        big.endheaders()  # refused on its declared size, before a byte of the body is sent
+        assert big.getresponse().status == 413
+        big.close()
+    finally:
+        front.terminate()
+        front.wait(timeout=10)
+        backend.close()
