@@ -205,7 +205,7 @@ class ServerLimits:
     Waitress reads each request whole before a thread sees it, so slow clients
     cost a connection slot, not a thread: the slots are many and idle ones are
     closed. Each request body is refused past ``largest_request`` before it is
-    buffered, so temporary disk is at most ``connection_limit`` × that.
+    buffered, and all bodies held at once share ``body_budget``.
     """
 
     threads: int = 8
@@ -213,6 +213,9 @@ class ServerLimits:
     channel_timeout: int = 20
     """Seconds a connection may send nothing before it is closed."""
     cleanup_interval: int = 5
+    body_budget: int = 256 * 1024 * 1024
+    """Bytes of request bodies held at once, by all connections together (memory and temporary
+    files); a body that would pass it gets a 503 before it is read."""
 
 
 def serve_forever(app: Callable, folder: Path, host: str, port: int, largest_request: int,
@@ -241,9 +244,72 @@ def make_server(app: Callable, host: str, port: int, largest_request: int, limit
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard),
                                                     hard))
-    return create_server(app, host=host, port=port, ident="anthology", threads=limits.threads,
-                         connection_limit=limits.connection_limit, channel_timeout=limits.channel_timeout,
-                         cleanup_interval=limits.cleanup_interval, max_request_body_size=largest_request,
-                         asyncore_use_poll=True, trusted_proxy="127.0.0.1", trusted_proxy_count=1,
-                         trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
-                         clear_untrusted_proxy_headers=True)
+    server = create_server(app, host=host, port=port, ident="anthology", threads=limits.threads,
+                           connection_limit=limits.connection_limit, channel_timeout=limits.channel_timeout,
+                           cleanup_interval=limits.cleanup_interval, max_request_body_size=largest_request,
+                           asyncore_use_poll=True, trusted_proxy="127.0.0.1", trusted_proxy_count=1,
+                           trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+                           clear_untrusted_proxy_headers=True)
+    server.channel_class = _budgeted_channel(_BodyBudget(limits.body_budget))
+    return server
+
+
+class _BodyBudget:
+    """Bytes of request bodies the server holds at once, shared by every connection."""
+
+    def __init__(self, most: int) -> None:
+        self.most, self.held = most, 0
+        self._lock = threading.Lock()
+
+    def take(self, amount: int) -> bool:
+        with self._lock:
+            if self.held + amount > self.most:
+                return False
+            self.held += amount
+            return True
+
+    def give_back(self, amount: int) -> None:
+        with self._lock:
+            self.held -= amount
+
+
+def _budgeted_channel(budget: _BodyBudget) -> type:
+    """Waitress's channel with request parsers that reserve their body's size from ``budget`` as soon as
+    it is declared (or, chunked, as it grows), answer 503 when it is spent, and give it back when done or
+    when the client goes away."""
+    from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
+    from waitress.utilities import Error
+
+    class Busy(Error):
+        code = 503
+        reason = "Service Unavailable"
+
+    class Parser(HTTPRequestParser):
+        reserved = 0
+
+        def received(self, data: bytes) -> int:
+            consumed = super().received(data)
+            wanted = max(self.content_length, self.body_bytes_received)
+            if self.headers_finished and not self.error and wanted > self.reserved:
+                if budget.take(wanted - self.reserved):
+                    self.reserved = wanted
+                else:
+                    self.error = Busy("The server is receiving too many uploads; try again in a minute.")
+                    self.completed = True
+            return consumed
+
+        def close(self) -> None:
+            super().close()
+            budget.give_back(self.reserved)
+            self.reserved = 0
+
+    class Channel(HTTPChannel):
+        parser_class = Parser
+
+        def handle_close(self) -> None:
+            if self.request is not None:  # an upload the client abandoned
+                self.request.close()
+            super().handle_close()
+
+    return Channel

@@ -320,3 +320,43 @@ def test_the_documented_nginx_setup_passes_nginx_t_and_proxies_serve(site, tmp_p
         front.terminate()
         front.wait(timeout=10)
         backend.close()
+
+
+def test_unfinished_uploads_share_one_bounded_budget(site):
+    """Bodies held at once are bounded for all connections together; an abandoned one gives its share back."""
+    import socket
+    import time
+
+    from anthology.serve import ServerLimits, make_server
+
+    release, _ = site
+    server = make_server(SiteApp(release.folder), "127.0.0.1", 0, 10 * 2**20, ServerLimits(body_budget=5 * 2**20))
+    threading.Thread(target=server.run, daemon=True).start()
+    port = server.effective_port
+
+    def start_upload() -> socket.socket:
+        upload = socket.create_connection(("127.0.0.1", port), timeout=5)
+        upload.sendall(b"POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: 3145728\r\n\r\n" + b"x" * 100_000)
+        return upload
+
+    def answer(upload: socket.socket) -> bytes:
+        return upload.recv(200)
+
+    try:
+        first = start_upload()  # holds 3 MiB of the 5
+        second = start_upload()
+        assert answer(second).startswith(b"HTTP/1.1 503")
+        second.close()
+        first.close()  # abandoned: its share comes back
+        deadline = time.monotonic() + 5
+        while True:
+            third = start_upload()
+            third.sendall(b"x" * (3145728 - 100_000))
+            reply = answer(third)
+            third.close()
+            if not reply.startswith(b"HTTP/1.1 503") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert reply.startswith(b"HTTP/1.1 405")  # read whole, then answered by the site
+    finally:
+        server.close()
