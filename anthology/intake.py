@@ -66,6 +66,8 @@ class IntakeApp:
             response = error.get_response(environ)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"
+        # the token is in the address: never sent elsewhere ("no-referrer" would make a post's Origin null)
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             f"script-src 'nonce-{nonce}'; form-action 'self'; frame-ancestors 'none'")

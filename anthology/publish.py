@@ -159,7 +159,7 @@ def _write_staging(staging: Path, files: dict[str, bytes]) -> None:
 def _carry_over(folder: Path, staging: Path, owned: set[str], names: set[str]) -> tuple[str, ...]:
     """Hard-link every file of ``folder`` that dist did not write into ``staging``; refuse a clash of names."""
     kept = []
-    for path in sorted(folder.rglob("*")):
+    for path in _tree(folder):
         relative = path.relative_to(folder).as_posix()
         if relative in owned or relative == RELEASE_MARKER or (path.is_dir() and not path.is_symlink() and any(
                 name.startswith(relative + "/") for name in names)):
@@ -190,7 +190,7 @@ def _discard(old: Path, live: Path) -> None:
     """Remove a release folder that is no longer live: only what its marker lists and copies of what
     ``live`` holds. Anything else stays (and the folder with it)."""
     listed = _owned_files(old) or set()
-    for path in sorted(old.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+    for path in sorted(_tree(old), key=lambda p: len(p.parts), reverse=True):
         relative = path.relative_to(old).as_posix()
         twin = live / relative
         try:
@@ -203,6 +203,15 @@ def _discard(old: Path, live: Path) -> None:
             pass  # not empty, or not ours: it stays
     with contextlib.suppress(OSError):
         old.rmdir()
+
+
+def _tree(folder: Path) -> list[Path]:
+    """Every file, folder and link under ``folder``, parents first, never following a link."""
+    found = []
+    for top, folders, files in os.walk(folder):
+        folders.sort()
+        found += [Path(top, name) for name in sorted(folders + files)]
+    return sorted(found)
 
 
 def _same(path: Path, twin: Path) -> bool:

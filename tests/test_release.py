@@ -231,6 +231,12 @@ def _killed_release(root, site, book, fsyncs: int = 0) -> None:
     assert done.returncode == -signal.SIGKILL, done.stderr.decode()
 
 
+def _sums_hold(site) -> None:
+    """coreutils' own check of the release folder: every file listed, every checksum right."""
+    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
+    assert checked.returncode == 0, checked.stdout
+
+
 def test_a_killed_first_release_is_cleaned_up_by_the_next(make_project, tmp_path):
     root = make_project(entry("Ann Able", "One", "Words.\n"))
     site = tmp_path / "site"
@@ -239,8 +245,7 @@ def test_a_killed_first_release_is_cleaned_up_by_the_next(make_project, tmp_path
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.release-")]
     build_release(root, site, book_output=tmp_path / "b.pdf")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.pdf", "project", "site"]
-    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
-    assert checked.returncode == 0, checked.stdout
+    _sums_hold(site)
 
 
 def test_a_release_killed_over_an_old_one_leaves_the_old_one_whole(make_project, tmp_path):
@@ -253,14 +258,28 @@ def test_a_release_killed_over_an_old_one_leaves_the_old_one_whole(make_project,
     for fsyncs in (3, 12, 20):
         _killed_release(root, site, tmp_path / "b.pdf", fsyncs)
         assert {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
-    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
-    assert checked.returncode == 0, checked.stdout
+    _sums_hold(site)
     _killed_release(root, site, tmp_path / "b.pdf")  # killed just after the switch: the new one is whole
     assert [p.name for p in site.glob("*.pdf")] == ["a-small-book-second.pdf"]
-    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
-    assert checked.returncode == 0, checked.stdout
+    _sums_hold(site)
     second = build_release(root, site, book_output=tmp_path / "b.pdf")
     assert [p.name for p in site.glob("*.pdf")] == [second.pdf.name] != [first.pdf.name]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.pdf", "project", "site"]
-    checked = subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=site, capture_output=True)
-    assert checked.returncode == 0, checked.stdout
+    _sums_hold(site)
+
+
+def test_a_link_left_in_the_release_folder_is_kept_as_a_link_never_followed(make_project, tmp_path):
+    import os
+
+    root = make_project(entry("Ann Able", "One", "Words.\n"))
+    site = tmp_path / "site"
+    build_release(root, site, book_output=tmp_path / "b.pdf")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key").write_text("private")
+    os.symlink(secret, site / "elsewhere")
+    (root / "contributions/ann-able.md").write_text("New words.\n")
+    second = build_release(root, site, book_output=tmp_path / "b.pdf")
+    assert (site / "elsewhere").is_symlink() and second.kept == ("elsewhere",)
+    assert (secret / "key").read_text() == "private"
+    assert not any(p.name == "key" and not p.is_symlink() for p in site.rglob("*"))

@@ -190,7 +190,7 @@ def test_watch_mode_adds_the_reload_script_to_pages_only(tmp_path):
 
 
 def test_every_answer_carries_a_policy_that_forbids_framing_and_scripts(site):
-    release, port = site
+    _, port = site
     for path in ("/", "/index.html", "/style.css", "/c/", "/nowhere"):
         _, headers, _ = get(port, path)
         policy = headers["content-security-policy"]
