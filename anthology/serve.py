@@ -164,9 +164,9 @@ STATIC_POLICY = ("default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-i
 """The release pages have no script and load nothing from elsewhere; no one may frame them."""
 
 
-RELOAD_POLICY = (STATIC_POLICY + "; connect-src 'self'; script-src 'sha256-"
-                 + base64.b64encode(hashlib.sha256(RELOAD_SCRIPT.split(b">", 1)[1].rsplit(b"</", 1)[0]).digest()).decode()
-                 + "'")
+_RELOAD_CODE = RELOAD_SCRIPT.split(b">", 1)[1].rsplit(b"</", 1)[0]
+RELOAD_POLICY = (f"{STATIC_POLICY}; connect-src 'self'; "
+                 f"script-src 'sha256-{base64.b64encode(hashlib.sha256(_RELOAD_CODE).digest()).decode()}'")
 """In watch mode the reload script, and only it, may run (by its hash), and poll this server."""
 
 
