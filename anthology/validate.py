@@ -16,6 +16,7 @@ to build without it (``build --skip-invalid``).
 from __future__ import annotations
 
 import dataclasses
+import html.entities
 import os
 import re
 import stat
@@ -829,6 +830,17 @@ def figure_files(blocks: tuple[Block, ...]) -> set[Path]:
     return found
 
 
+def _written_at(source: str, char: str) -> int:
+    """Where ``char`` is written in ``source``: as itself or as a character reference (``&#x210B;``,
+    ``&#8459;``, ``&HilbertSpace;``), whichever comes first; -1 if nowhere."""
+    code = ord(char)
+    names = [f"&{name}" if name.endswith(";") else f"&{name};" for name, value in html.entities.html5.items()
+             if value == char]
+    pattern = "|".join([re.escape(char), rf"&#0*{code};", rf"&#[xX]0*{code:x};", *map(re.escape, names)])
+    match = re.search(pattern, source, flags=re.IGNORECASE)
+    return match.start() if match else -1
+
+
 def check_drawn_glyphs(blocks: tuple[Block, ...], source: str, start: Position, layout: Layout,
                        report: Report) -> None:
     """Every character as it will be drawn (entities decoded, quotes curled) must exist in the face
@@ -872,8 +884,8 @@ def check_drawn_glyphs(blocks: tuple[Block, ...], source: str, start: Position, 
     chars = sorted((c for c in lacking if c not in source or not missing_glyphs(c, layout.body_font,
                                                                                  layout.fallback_fonts)), key=ord)
     if chars:
-        first = next((source.index(c) for c in chars if c in source), None)
-        where = _offset(start, source, first) if first is not None else start
+        found = [i for i in (_written_at(source, c) for c in chars) if i >= 0]
+        where = _offset(start, source, min(found)) if found else start
         fonts = " or ".join(sorted(set().union(*(lacking[c] for c in chars))))
         report.error(where, f"{_listed(chars)} in the body cannot be drawn by {fonts} as set; add a fallback font",
                      "name a family that has it under fonts: fallback in the layout, or replace the character "

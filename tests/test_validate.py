@@ -213,6 +213,7 @@ def test_characters_are_checked_as_drawn_after_entities_and_in_the_code_face(mak
     _, report = check_project(root)
     [error] = report.errors
     assert "'ℋ' (U+210B)" in error.message and "'ആ' (U+0D06)" in error.message and "₿" not in error.message
+    assert (error.position.line, error.position.col) == (1, 6)  # where &HilbertSpace; is written
 
 
 def test_a_figure_outside_contributions_or_missing_keeps_its_caption_with_a_warning(make_project):
