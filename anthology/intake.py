@@ -35,6 +35,7 @@ from .release import site_colors, site_templates
 from .serve import SiteApp
 from .submissions import INBOX, REVISION, Invite, find_invite, last_revision, submit
 from .validate import read_book
+from .words import Words
 
 FORM_FIELDS = (("name", "text"), ("title", "text"), ("role", "text"), ("organization", "text"), ("website", "url"),
                ("bio", "textarea"), ("body", "textarea"))
@@ -86,11 +87,12 @@ class IntakeApp:
                             headers={"Retry-After": "60"})
         book, layout = self._project()
         if book is None or layout is None or not book.submissions.open:
-            return Response("Submissions are closed.\n", status=404, mimetype="text/plain")
+            closed = (book.words if book is not None else Words())("form_closed")
+            return Response(closed + "\n", status=404, mimetype="text/plain")
         token = request.args.get("token", "")
         invitation = find_invite(self.root, token) if token else None
         if invitation is None:
-            return _stranger()
+            return _stranger(book.words)
         limits = book.limits
         request.max_content_length = limits.body_bytes + limits.photo_bytes + limits.metadata_bytes + 64 * 1024
         request.max_form_memory_size = limits.body_bytes + limits.metadata_bytes
@@ -109,7 +111,7 @@ class IntakeApp:
             try:
                 request.form  # noqa: B018 (parsed here, so an oversized post is refused before anything else)
             except RequestEntityTooLarge:
-                return Response("That is more than this book accepts.\n", status=413, mimetype="text/plain")
+                return Response(book.words("form_too_large") + "\n", status=413, mimetype="text/plain")
         if path == "/proof":
             return self._proof(invitation, request.args.get("rev", ""))
         templates = site_templates(layout)
@@ -219,9 +221,8 @@ def _same_origin(request: Request) -> bool:
     return origin is None or urlsplit(origin).netloc == request.host
 
 
-def _stranger() -> Response:
-    return Response("This link is not valid. Ask the editor for your personal link.\n", status=403,
-                    mimetype="text/plain")
+def _stranger(words: Words) -> Response:
+    return Response(words("form_invalid_link") + "\n", status=403, mimetype="text/plain")
 
 
 def largest_post(root: Path) -> int:

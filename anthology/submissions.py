@@ -254,7 +254,7 @@ def _check_and_store(root: Path, slug: str, staging: Path, metadata: str, outcom
         contribution.photo.path.write_bytes(contribution.photo.jpeg)
     piece = layout_entry(entry, layout)
     outcome.pages = piece.page_count
-    outcome.budget = budget_verdict(piece, layout)
+    outcome.budget = budget_verdict(piece, layout, words)
     outcome.proof = standalone(piece)
     (staging / "proof.pdf").write_bytes(outcome.proof)
     outcome.revision = _commit(root, slug, staging)

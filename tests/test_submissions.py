@@ -46,7 +46,7 @@ def test_a_submission_becomes_a_revision_with_a_proof_and_never_overwrites(proje
     assert first.accepted and second.accepted
     assert [first.revision.name, second.revision.name] == ["001", "002"]
     assert "Sorting hours, not tasks." in PdfReader(io.BytesIO(first.proof)).pages[0].extract_text()
-    assert (first.revision / "lukasz-wrobel.jpg").is_file() and first.budget == "fits its 1-page budget"
+    assert (first.revision / "lukasz-wrobel.jpg").is_file() and first.budget == "fits its budget of 1 page"
     assert 'status: "proofed"' in (first.revision / "lukasz-wrobel.yaml").read_text()
     assert not list((project / INBOX).glob(".submission-*"))  # staging folders are gone
 
@@ -269,9 +269,12 @@ def test_the_form_speaks_the_books_language(make_project):
     refused = client.post(f"/submit?token={token}", data=data).get_data(as_text=True)
     assert "Merci d’accepter la publication" in refused
     done = visible_text(client.post(f"/submit?token={token}", data={**data, "consent": "yes"}).get_data(as_text=True))
-    assert "Merci, Léa Forme." in done and "Elle occupe 1 page" in done and "Télécharger votre épreuve" in done
+    assert "Merci, Léa Forme." in done and "Elle occupe 1 page (tient dans la limite de 1 page)." in done
+    assert "Télécharger votre épreuve" in done
     forged = client.post(f"/submit?token={token}", data={**data, "csrf": "x"})
     assert forged.get_data(as_text=True).startswith("Le formulaire a expiré")
+    stranger = client.get("/submit?token=guess")
+    assert stranger.status_code == 403 and stranger.get_data(as_text=True).startswith("Ce lien n’est pas valable")
 
 
 def test_the_form_carries_the_validators_length_caps_and_refuses_a_longer_name_beside_its_field(project, tmp_path):

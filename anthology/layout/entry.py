@@ -19,6 +19,7 @@ from reportlab.platypus import Flowable, Spacer
 from reportlab.platypus.flowables import BalancedColumns, HRFlowable
 
 from ..model import Block, Entry, Layout, Paragraph, Part, Piece
+from ..words import Words
 from .flowables import BlockRenderer, NameBlock, PullQuote, bio_box, text_paragraph
 from .images import prepare_headshot
 from .pages import BookDocTemplate, render, text_height, used_height
@@ -83,12 +84,21 @@ def overflow(piece: Piece, layout: Layout) -> tuple[int, int] | None:
     return piece.page_count - budget - 1, max(1, lines)
 
 
-def budget_verdict(piece: Piece, layout: Layout) -> str:
-    """"fits its 1-page budget", how far the entry runs over, or "" when the layout sets no budget."""
+def budget_verdict(piece: Piece, layout: Layout, words: Words | None = None) -> str:
+    """"fits its 1-page budget", how far the entry runs over, or "" when the layout sets no budget.
+
+    With ``words`` (for the contributor, on the form) it is said in the book's language.
+    """
     if not layout.entry_pages:
         return ""
     over = overflow(piece, layout)
-    return describe_overflow(*over, layout.entry_pages) if over else f"fits its {layout.entry_pages}-page budget"
+    if words is None:
+        return describe_overflow(*over, layout.entry_pages) if over else f"fits its {layout.entry_pages}-page budget"
+    budget = words.count("pages", layout.entry_pages)
+    if not over:
+        return words("budget_fits", pages=budget)
+    amount = " + ".join(words.count(key, n) for key, n in (("pages", over[0]), ("lines", over[1])) if n)
+    return words("budget_over", over=amount, pages=budget)
 
 
 def describe_overflow(pages: int, lines: int, budget: int) -> str:
