@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 book: $(VENV)/.runtime
 	$(PY) compile.py build .
 
-test: $(VENV)/.installed browser proxy
+test: $(VENV)/.installed browser proxy epubcheck
 	$(PY) -m ruff check anthology tests compile.py scripts bench
 	$(PY) -m pytest -q
 
@@ -40,6 +40,13 @@ proxy:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	     nginx-light >/dev/null; } || echo "no nginx: the reverse-proxy test will be skipped"
+
+# The EPUB tests run W3C's epubcheck from Debian's package (a Java program); installed here the same way.
+.PHONY: epubcheck
+epubcheck:
+	@[ -f /usr/share/java/epubcheck.jar ] && command -v java >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
+	     -y -qq --no-install-recommends epubcheck >/dev/null; } || echo "no epubcheck: the EPUB validation tests will be skipped"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check anthology tests compile.py scripts bench

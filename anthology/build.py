@@ -24,6 +24,7 @@ from tqdm import tqdm
 from .assemble import LATIN_FOLD, BookTexts, assemble
 from .cache import CACHE_FOLDER, EntryCache, entry_key, program_fingerprint
 from .diagnostics import Diagnostic, Report
+from .epub import Edition, make_epub
 from .errors import ProjectError
 from .layout.entry import describe_overflow, fit_entry, layout_entry, overflow
 from .model import Block, Book, Entry, Layout, Piece, Position
@@ -66,6 +67,10 @@ class BuildResult:
     """How many entries came from the cache instead of being laid out."""
     checked: CheckedProject | None = None
     """What the book was built from (None when nothing changed)."""
+    edition: Edition | None = None
+    """The EPUB edition, when it was asked for and built."""
+    edition_output: Path | None = None
+    """Where the EPUB was written (also when nothing changed)."""
 
 
 def check_project(root: Path, skip_invalid: bool = False,
@@ -214,9 +219,13 @@ def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report
                        "shorten the entry" + ("" if fit else ", or build with --fit to tighten it"))
 
 
+FORMATS = ("pdf", "epub")
+
+
 def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = False, fit: bool = False,
                for_print: bool = False, layout: str | None = None, cache: bool = True, jobs: int | None = None,
-               progress: bool = False, reuse: bool = True, final: bool = False) -> BuildResult:
+               progress: bool = False, reuse: bool = True, final: bool = False,
+               formats: tuple[str, ...] = ("pdf",)) -> BuildResult:
     """Check, lay out, assemble and write the book; raises ProjectError on input errors.
 
     With ``skip_invalid`` a contribution with errors is left out (and listed in
@@ -228,16 +237,21 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     byte for byte those of the last one, whose PDF is still in place, is
     skipped (``BuildResult.unchanged``) unless ``reuse`` is off. ``final`` refuses
     while any entry is not approved; other builds mark such entries' pages PROOF.
+    ``formats`` names what is written: ``pdf``, ``epub`` or both. ``output`` names
+    the PDF (or the EPUB when only that is asked for); with both, the EPUB goes
+    beside the PDF with the suffix ``.epub``. The EPUB is made from the same
+    entries, but the book is always assembled, since its page numbers are the PDF's.
     """
     started = time.perf_counter()
     root = root.resolve()
     folder = root / CACHE_FOLDER if cache else None
     options = {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
-               "output": str(output.resolve()) if output else None, "final": final}
+               "output": str(output.resolve()) if output else None, "final": final, "formats": sorted(formats)}
     digest = inputs_digest(root, options) if folder else ""
     previous = _last_build(folder, digest) if reuse else None
-    if previous is not None:
-        return BuildResult(None, previous, time.perf_counter() - started, Report(), unchanged=True)
+    if previous:
+        return BuildResult(None, previous[0], time.perf_counter() - started, Report(), unchanged=True,
+                           edition_output=previous[-1] if "epub" in formats else None)
     checked, report = check_project(root, skip_invalid, layout)
     if final and checked is not None:
         for entry in checked.entries:
@@ -263,12 +277,23 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     entry_cache.prune()
     book = assemble(book_config, checked.project.layout, checked.texts, checked.entries, laid_out.pieces,
                     for_print=for_print)
-    target = output or default_output(book_config.root, book_config.title)
-    write_atomically(target, book.pdf)
+    pdf_target = default_output(book_config.root, book_config.title)
+    written: dict[Path, bytes] = {}
+    if "pdf" in formats:
+        pdf_target = output or pdf_target
+        written[pdf_target] = book.pdf
+    edition = edition_target = None
+    if "epub" in formats:
+        edition = make_epub(book_config, checked.project.layout, checked.texts, checked.entries, book)
+        edition_target = pdf_target.with_suffix(".epub") if "pdf" in formats or not output else output
+        written[edition_target] = edition.data
+    for target, data in written.items():
+        write_atomically(target, data)
     if folder:
-        _remember_build(folder, digest, target, book.pdf)
-    return BuildResult(book, target, time.perf_counter() - started, report, checked.rejected,
-                       cached_entries=entry_cache.hits, checked=checked)
+        _remember_build(folder, digest, written)
+    return BuildResult(book, next(iter(written)), time.perf_counter() - started, report, checked.rejected,
+                       cached_entries=entry_cache.hits, checked=checked, edition=edition,
+                       edition_output=edition_target)
 
 
 _SKIPPED_FOLDERS = {"dist", "__pycache__", "node_modules"}
@@ -293,22 +318,24 @@ def inputs_digest(root: Path, options: dict[str, object]) -> str:
     return digest.hexdigest()
 
 
-def _last_build(folder: Path | None, digest: str) -> Path | None:
-    """The PDF of the last build if it was made from exactly these inputs and is still intact."""
+def _last_build(folder: Path | None, digest: str) -> list[Path]:
+    """The files of the last build (PDF first) if made from exactly these inputs and all still intact."""
     if folder is None:
-        return None
+        return []
     try:
         record = json.loads((folder / "last-build.json").read_text(encoding="utf-8"))
-        output = Path(record["output"])
-        if record["inputs"] == digest and hashlib.sha256(output.read_bytes()).hexdigest() == record["sha256"]:
-            return output
+        outputs = [(Path(path), sha) for path, sha in record["outputs"]]
+        if record["inputs"] == digest and outputs and all(
+                hashlib.sha256(path.read_bytes()).hexdigest() == sha for path, sha in outputs):
+            return [path for path, _ in outputs]
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    return None
+    return []
 
 
-def _remember_build(folder: Path, digest: str, output: Path, pdf: bytes) -> None:
-    record = {"inputs": digest, "output": str(output.resolve()), "sha256": hashlib.sha256(pdf).hexdigest()}
+def _remember_build(folder: Path, digest: str, written: dict[Path, bytes]) -> None:
+    record = {"inputs": digest,
+              "outputs": [[str(path.resolve()), hashlib.sha256(data).hexdigest()] for path, data in written.items()]}
     with contextlib.suppress(OSError):
         folder.mkdir(exist_ok=True)
         (folder / ".gitignore").write_text("*\n")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .build import build_book, check_project, lay_out_entries
+from .build import FORMATS, build_book, check_project, lay_out_entries
 from .diagnostics import Report, plural, use_color
 from .errors import AnthologyError, ProjectError, describe_os_error
 from .validate import available_layouts, read_layout
@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="check the project and build the book PDF (the default)")
     _project(build)
     build.add_argument("-o", "--output", type=Path, help="PDF to write (default: dist/<title>.pdf)")
+    build.add_argument("--format", choices=("pdf", "epub", "all"), default="pdf",
+                       help="what to write: the PDF (default), the EPUB reading edition, or both "
+                            "(the EPUB beside the PDF, as <title>.epub)")
     build.add_argument("--skip-invalid", action="store_true",
                        help="leave out contributions with errors (listed) instead of refusing to build")
     build.add_argument("--fit", action="store_true",
@@ -172,7 +175,8 @@ def _run(options: argparse.Namespace, root: Path) -> int:
         return run(options)
     return _build(root, options.output, skip_invalid=options.skip_invalid, fit=options.fit,
                   for_print=options.for_print, layout=options.layout, cache=options.cache, jobs=options.jobs,
-                  progress=not options.quiet, final=options.final)
+                  progress=not options.quiet, final=options.final,
+                  formats=FORMATS if options.format == "all" else (options.format,))
 
 
 def _print_report(report: Report) -> None:
@@ -262,9 +266,11 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
     except AnthologyError as error:
         print(f"anthology: error: {error}", file=sys.stderr)
         return 1
+    outputs = [p for p in (result.output, result.edition_output) if p]
+    outputs = list(dict.fromkeys(outputs))
     if result.book is None:
-        print(f"Nothing changed since the last build ({result.seconds:.2f} s); the PDF is up to date")
-        print(result.output)
+        print(f"Nothing changed since the last build ({result.seconds:.2f} s); the book is up to date")
+        print(*outputs, sep="\n")
         return 0
     _print_report(result.report)
     for rejected in result.skipped:
@@ -278,7 +284,8 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
     for move in moves_since_release(root.resolve(), book):
         print(f"moved since the last release: {move}", file=sys.stderr)
     skipped = f", skipped {len(result.skipped)}" if result.skipped else ""
+    edition = f" and an EPUB of {len(result.edition.data) / 1e6:.1f} MB" if result.edition else ""
     print(f"Built {plural(book.entry_count, 'entry', 'entries')}{skipped}, {plural(book.page_count, 'page', 'pages')}"
-          f" in {result.seconds:.1f} s")
-    print(result.output)
+          f"{edition} in {result.seconds:.1f} s")
+    print(*outputs, sep="\n")
     return 0

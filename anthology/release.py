@@ -36,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pypdf import PdfReader, PdfWriter
 
 from . import __version__
-from .build import BuildResult, CheckedProject, build_book, slugify
+from .build import FORMATS, BuildResult, CheckedProject, build_book, slugify
 from .fonts import font_runs
 from .layout.images import prepare_headshot
 from .model import Book, BookConfig, Contribution, Layout, Paragraph, Position, TocLine
@@ -81,13 +81,14 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     """
     root = root.resolve()
     folder = (folder or default_site(root)).resolve()
-    result = build_book(root, book_output, reuse=False, **build_options)  # type: ignore[arg-type]
-    assert result.book is not None and result.checked is not None
+    result = build_book(root, book_output, reuse=False, formats=FORMATS, **build_options)  # type: ignore[arg-type]
+    assert result.book is not None and result.checked is not None and result.edition is not None
     checked, book = result.checked, result.book
     config = checked.project.book
     previous = _read_manifest(folder)
     pdf_name = f"{slugify(config.title) or 'anthology'}{'-' + slugify(config.edition) if config.edition else ''}.pdf"
-    files: dict[str, bytes] = {pdf_name: book.pdf}
+    epub_name = pdf_name.removesuffix(".pdf") + ".epub"
+    files: dict[str, bytes] = {pdf_name: book.pdf, epub_name: result.edition.data}
     cover_png, cover_size = _cover_image(book.pdf)
     files["cover.png"] = cover_png
     files["favicon.ico"] = favicon(checked.project.layout)
@@ -115,6 +116,8 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
                  "cover": "cover.png", "cover_size": cover_size,
                  "pdf": {"name": pdf_name, "pages": book.page_count, "sha256": sha,
                          "size": config.words.size(len(book.pdf))},
+                 "epub": {"name": epub_name, "sha256": hashlib.sha256(result.edition.data).hexdigest(),
+                          "size": config.words.size(len(result.edition.data))},
                  "published": config.words.date(_build_time().date())},
         "colors": site_colors(checked.project.layout), "entries": entries, "w": config.words,
     }
@@ -125,6 +128,7 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     files["style.css"] = templates.loader.get_source(templates, "style.css")[0].encode()  # type: ignore[union-attr]
     files["contributors.csv"] = _csv(entries)
     manifest = _manifest(config, book, pdf_name, sha, entries, root)
+    manifest["book"]["epub"] = {"file": epub_name, "sha256": context["book"]["epub"]["sha256"]}
     files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
     files["index.html"] = templates.get_template("index.html").render(
         **context, root="", absolute=absolute("")).encode()

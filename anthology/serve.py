@@ -36,6 +36,7 @@ from werkzeug.wsgi import wrap_file
 from .load import open_regular
 
 mimetypes.add_type("text/csv", ".csv")
+mimetypes.add_type("application/epub+zip", ".epub")
 
 
 RELOAD_SCRIPT = b"""<script>/* serve --watch: reload when this page's ETag changes after a rebuild */

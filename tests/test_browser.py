@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,41 @@ def test_download_button_delivers_the_published_bytes(site, browser):
     sums = dict(reversed(line.split("  ")) for line in (release.folder / "SHA256SUMS").read_text().splitlines())
     assert download.suggested_filename == release.pdf.name
     assert hashlib.sha256(saved.read_bytes()).hexdigest() == sums[release.pdf.name]
+    page.close()
+
+
+def test_the_epub_download_button_delivers_the_published_bytes(site, browser):
+    release, base = site
+    page = browser.new_page(accept_downloads=True)
+    page.goto(base + "/")
+    with page.expect_download() as pending:
+        page.get_by_role("link", name="Download the EPUB").click()
+    download = pending.value
+    sums = dict(reversed(line.split("  ")) for line in (release.folder / "SHA256SUMS").read_text().splitlines())
+    assert download.suggested_filename == release.pdf.with_suffix(".epub").name
+    assert hashlib.sha256(Path(download.path()).read_bytes()).hexdigest() == sums[download.suggested_filename]
+    page.close()
+
+
+def test_the_epub_pages_read_on_a_phone(site, browser, shots, tmp_path):
+    """The EPUB's own XHTML, unpacked, in Chromium at phone width: nothing scrolls sideways, images load."""
+    release, _ = site
+    with zipfile.ZipFile(release.pdf.with_suffix(".epub")) as archive:
+        archive.extractall(tmp_path)
+    text = tmp_path / "EPUB" / "text"
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    for name in sorted(p.name for p in text.glob("*.xhtml")):
+        page.goto((text / name).as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways"
+        assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)"), name
+        assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith('"Source Serif Pro"'), name
+    page.goto((text / "entry-nguyen-thi-thao.xhtml").as_uri())
+    assert page.locator("h2").first.inner_text() == "Rosters Are a Moral Document"
+    assert page.get_by_role("img", name="Portrait of Nguyễn Thị Thảo").count() == 1
+    page.screenshot(path=str(shots / "epub-entry-phone.png"), full_page=True)
+    page.goto((text / "nav.xhtml").as_uri())
+    assert page.get_by_role("link", name="Part 2: Seeing Further").is_visible()
+    page.screenshot(path=str(shots / "epub-contents-phone.png"), full_page=True)
     page.close()
 
 
