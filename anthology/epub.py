@@ -27,7 +27,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import singledispatch
 from itertools import groupby
 from pathlib import Path
@@ -35,6 +35,7 @@ from pathlib import Path
 import pypdfium2
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from PIL import Image
 
 from .assemble import BookTexts, collation_key, index_name, roman
 from .fonts import FAMILY_LABELS
@@ -45,13 +46,16 @@ from .model import (
     BookConfig,
     CodeBlock,
     Entry,
+    Figure,
     Heading,
     Layout,
     ListBlock,
+    Notes,
     Paragraph,
     Quote,
     Rule,
     Span,
+    Table,
 )
 from .words import Words
 
@@ -88,12 +92,18 @@ class _Document:
 # Blocks and spans -----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Context:
-    """What rendering a block needs beyond the block itself."""
+    """What rendering a block needs beyond the block itself (one per document)."""
 
     heading_level: int
     """The HTML level of the document's own heading; a Markdown ``##`` is one below it."""
+    images: dict[str, bytes] = field(default_factory=dict)
+    """Figures met so far: their path in the container → JPEG bytes."""
+    prefix: str = "_book"
+    """Names the document's figure files: the entry's slug (or, for the book's own texts, a name no slug has)."""
+    marks: set[int] = field(default_factory=set)
+    """Footnote marks already given an id (a second mark of the same note links without one)."""
 
 
 @singledispatch
@@ -108,28 +118,38 @@ def render_blocks(blocks: Iterable[Block], context: _Context) -> Markup:
 
 @render_block.register
 def _paragraph(block: Paragraph, context: _Context) -> Markup:
-    return Markup("<p>{}</p>").format(render_spans(block.spans))
+    return Markup("<p>{}</p>").format(render_spans(block.spans, context))
 
 
 @render_block.register
 def _heading(block: Heading, context: _Context) -> Markup:
     level = min(6, context.heading_level + block.level - 1)
-    return Markup("<h{0}>{1}</h{0}>").format(level, render_spans(block.spans))
+    return Markup("<h{0}>{1}</h{0}>").format(level, render_spans(block.spans, context))
 
 
 @render_block.register
 def _list(block: ListBlock, context: _Context) -> Markup:
-    items = Markup("\n").join(Markup("<li>{}</li>").format(_item(item, context)) for item in block.items)
+    checks = block.checked or (None,) * len(block.items)
+    items = Markup("\n").join(Markup("<li>{}{}</li>").format(_task(check), _item(item, context))
+                               for item, check in zip(block.items, checks, strict=True))
     if not block.ordered:
         return Markup("<ul>\n{}\n</ul>").format(items)
     start = Markup(' start="{}"').format(block.start) if block.start != 1 else ""
     return Markup("<ol{}>\n{}\n</ol>").format(start, items)
 
 
+def _task(check: bool | None) -> Markup:
+    """A task list's box, ticked or not, with its state in words for a screen reader."""
+    if check is None:
+        return Markup("")
+    return Markup('<span class="task" role="img" aria-label="{}">{}</span> ').format(
+        "done" if check else "not done", "\u2611" if check else "\u2610")
+
+
 def _item(blocks: tuple[Block, ...], context: _Context) -> Markup:
     """A tight list item (one paragraph) without its <p>, as on the site."""
     if len(blocks) == 1 and isinstance(blocks[0], Paragraph):
-        return render_spans(blocks[0].spans)
+        return render_spans(blocks[0].spans, context)
     return render_blocks(blocks, context)
 
 
@@ -148,12 +168,61 @@ def _code(block: CodeBlock, context: _Context) -> Markup:
     return Markup("<pre><code>{}</code></pre>").format(block.text)
 
 
-def render_spans(spans: Iterable[Span]) -> Markup:
+@render_block.register
+def _table(block: Table, context: _Context) -> Markup:
+    """A real table: header cells are ``th scope="col"``; each column keeps its alignment."""
+    def cells(row: tuple[tuple[Span, ...], ...], tag: str) -> Markup:
+        return Markup("\n").join(
+            Markup('<{0}{1}{2}>{3}</{0}>').format(
+                tag, Markup(' scope="col"') if tag == "th" else "",
+                Markup(' class="{}"').format(align) if align else "", render_spans(cell, context))
+            for cell, align in zip(row, block.aligns or ("",) * len(row), strict=False))
+
+    body = Markup("\n").join(Markup("<tr>{}</tr>").format(cells(row, "td")) for row in block.rows)
+    return Markup('<table>\n<thead><tr>{}</tr></thead>\n<tbody>\n{}\n</tbody>\n</table>').format(
+        cells(block.header, "th"), body)
+
+
+@render_block.register
+def _figure(block: Figure, context: _Context) -> Markup:
+    """The image with its description as alt text and caption (as in the PDF); the caption alone without one."""
+    caption = render_spans(block.alt, context)
+    if block.image is None:
+        return Markup('<p class="caption">{}</p>').format(caption)
+    folder = f"images/figures/{context.prefix}-"
+    name = f"{folder}{sum(n.startswith(folder) for n in context.images) + 1}.jpg"
+    context.images[name] = _figure_jpeg(block.image.jpeg)
+    alt = " ".join("".join(" " if s.line_break else s.text for s in block.alt).split())
+    return Markup('<figure>\n<img src="../{}" alt="{}"/>\n<figcaption>{}</figcaption>\n</figure>').format(
+        name, alt, caption)
+
+
+@render_block.register
+def _notes(block: Notes, context: _Context) -> Markup:
+    """The footnotes after the text, each an ``epub:type="footnote"`` linking back to its first mark."""
+    notes = Markup("\n").join(
+        Markup('<aside epub:type="footnote" role="doc-footnote" id="note-{0}" class="footnote">'
+               '<p class="note-number"><a href="#mark-{0}" role="doc-backlink" '
+               'aria-label="Back to the text of note {0}">{0}.</a></p>\n{1}\n</aside>').format(
+            note.number, render_blocks(note.blocks, context))
+        for note in block.notes)
+    return Markup('<section epub:type="footnotes" class="notes" aria-label="Notes">\n{}\n</section>').format(notes)
+
+
+def render_spans(spans: Iterable[Span], context: _Context) -> Markup:
     """Spans as inline XHTML; neighbours sharing a link target share one <a>."""
     out: list[Markup] = []
-    for href, group in groupby(spans, key=lambda span: span.href):
+    for (href, note), group in groupby(spans, key=lambda span: (span.href, span.note)):
         inner = Markup("").join(_span(span) for span in group)
-        out.append(Markup('<a href="{}">{}</a>').format(href, inner) if href else inner)
+        if note:
+            mark = Markup(' id="mark-{}"').format(note) if note not in context.marks else ""
+            context.marks.add(note)
+            out.append(Markup('<a epub:type="noteref" role="doc-noteref" href="#note-{}"{}><sup>{}</sup></a>').format(
+                note, mark, inner))
+        elif href:
+            out.append(Markup('<a href="{}">{}</a>').format(href, inner))
+        else:
+            out.append(inner)
     return Markup("").join(out)
 
 
@@ -167,7 +236,23 @@ def _span(span: Span) -> Markup:
         text = Markup("<em>{}</em>").format(text)
     if span.bold:
         text = Markup("<strong>{}</strong>").format(text)
+    if span.strike:
+        text = Markup("<s>{}</s>").format(text)
     return text
+
+
+FIGURE_MAX_PX = 1600
+
+
+def _figure_jpeg(jpeg: bytes) -> bytes:
+    """A figure's checked pixels, at most 1600 px across (enough for any reader's screen)."""
+    with Image.open(io.BytesIO(jpeg), formats=["JPEG"]) as image:
+        if image.width <= FIGURE_MAX_PX:
+            return jpeg
+        image.thumbnail((FIGURE_MAX_PX, FIGURE_MAX_PX * 10), Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=88, optimize=True)
+        return buffer.getvalue()
 
 
 # The publication -------------------------------------------------------------
@@ -191,7 +276,7 @@ def make_epub(config: BookConfig, layout: Layout, texts: BookTexts, entries: tup
     documents.append(_Document("title.xhtml", config.title, _title_page(config), "frontmatter"))
     if texts.intro:
         body = pagebreak("intro.xhtml", labels.get("intro"))
-        body += _section("introduction", w("introduction"), render_blocks(texts.intro, _Context(1)),
+        body += _section("introduction", w("introduction"), render_blocks(texts.intro, _Context(1, images, "_intro")),
                          signature=config.editor)
         documents.append(_Document("intro.xhtml", w("introduction"), body, "frontmatter"))
     contents_break = pagebreak("nav.xhtml", labels.get("contents"))
@@ -207,12 +292,13 @@ def make_epub(config: BookConfig, layout: Layout, texts: BookTexts, entries: tup
             body = pagebreak(name, labels.get(f"part-{number}"))
             body += Markup('<section epub:type="part" role="doc-part" class="divider" aria-labelledby="h">'
                            '<p class="part-number">{}</p><h1 id="h">{}</h1>\n{}</section>').format(
-                w("part", number=number), line.part, render_blocks(intro, _Context(1)))
+                w("part", number=number), line.part, render_blocks(intro, _Context(1, images, f"_part{number}")))
             documents.append(_Document(name, line.part, body, "bodymatter"))
             toc.append({"href": name, "text": w("part_title", number=number, title=line.part), "children": []})
         name = f"entry-{line.slug}.xhtml"
         body = pagebreak(name, line.label)
-        body += _entry(entry, part_levels if line.part else 1, f"images/{line.slug}.jpg", w)
+        body += _entry(entry, part_levels if line.part else 1, f"images/{line.slug}.jpg", w,
+                       _Context(part_levels if line.part else 1, images, line.slug))
         documents.append(_Document(name, f"{entry.contribution.name}: {entry.contribution.title}", body,
                                    "bodymatter"))
         if entry.contribution.photo:
@@ -226,7 +312,8 @@ def make_epub(config: BookConfig, layout: Layout, texts: BookTexts, entries: tup
     toc.append({"href": "contributors.xhtml", "text": w("index"), "children": []})
     if texts.about_editor:
         body = pagebreak("about.xhtml", labels.get("about"))
-        body += _section("appendix", w("about_editor"), render_blocks(texts.about_editor, _Context(1)))
+        about = render_blocks(texts.about_editor, _Context(1, images, "_about"))
+        body += _section("appendix", w("about_editor"), about)
         documents.append(_Document("about.xhtml", w("about_editor"), body, "backmatter"))
         toc.append({"href": "about.xhtml", "text": w("about_editor"), "children": []})
     if texts.intro:
@@ -326,7 +413,7 @@ def _section(kind: str, heading: str, content: Markup, signature: str = "") -> M
                   ).format(kind, role, heading, content, sign)
 
 
-def _entry(entry: Entry, level: int, photo: str, w: Words) -> Markup:
+def _entry(entry: Entry, level: int, photo: str, w: Words, context: _Context) -> Markup:
     c = entry.contribution
     affiliation = ", ".join(p for p in (c.role, c.organization) if p)
     head = Markup("")
@@ -344,7 +431,7 @@ def _entry(entry: Entry, level: int, photo: str, w: Words) -> Markup:
             Markup('<footer class="about">{}</footer>\n').format(website)
     return Markup('<section epub:type="chapter" role="doc-chapter" class="entry" aria-labelledby="h">\n'
                   '<header>\n{}</header>\n{}\n{}</section>').format(
-        head, render_blocks(entry.blocks, _Context(level)), about)
+        head, render_blocks(entry.blocks, context), about)
 
 
 def _index(entries: tuple[Entry, ...], label_of: dict[str, str], w: Words) -> Markup:

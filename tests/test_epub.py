@@ -79,6 +79,14 @@ def text_of(element: ElementTree.Element) -> str:
     return " ".join("".join(element.itertext()).split())
 
 
+def words_text(element: ElementTree.Element) -> str:
+    """The text a reader reads as the entry's words: footnote marks and note numbers are not words of it."""
+    if element.get(f"{EPUB_NS}type") == "noteref" or element.get("class") == "note-number":
+        return " " + (element.tail or "")
+    inner = (element.text or "") + "".join(words_text(child) for child in element)
+    return inner + (element.tail or "")
+
+
 def test_the_sample_epub_passes_epubcheck_with_no_error_and_no_warning(sample):
     assert sample.edition_output == sample.output.with_suffix(".epub")
     report = epubcheck(sample.edition_output)
@@ -128,7 +136,7 @@ def test_every_word_of_every_entry_is_in_its_document_in_order(sample):
         page = xml(files[f"EPUB/text/entry-{c.slug}.xhtml"])
         section = page.find(f".//{XHTML}section")
         body = [child for child in section if child.tag not in (f"{XHTML}header", f"{XHTML}footer")]
-        assert WORD.findall(" ".join(text_of(child) for child in body)) == list(entry_.words), c.slug
+        assert WORD.findall(" ".join(words_text(child) for child in body)) == list(entry_.words), c.slug
         assert text_of(section.find(f"{XHTML}header")).startswith(c.title)
         if c.bio:
             assert c.bio in text_of(section.find(f"{XHTML}footer"))
@@ -244,8 +252,7 @@ def test_contributor_text_is_escaped_exactly_and_passes_epubcheck(make_project, 
     page = xml(files["EPUB/text/entry-ada-b-bold-b.xhtml"])
     assert not list(page.iter(f"{XHTML}script")) and len(list(page.iter(f"{XHTML}img"))) == 0
     text = text_of(page.find(f"{XHTML}body"))
-    assert text.count("<script>alert(1)</script> & <img src=x onerror=y> ]]> &amp;") == 2  # headline and bio
-    assert "<script>alert(1)</script> & <img src=x onerror=y> ]]> & a link" in text  # the body: &amp; is Markdown
+    assert text.count("<script>alert(1)</script> & <img src=x onerror=y> ]]> &amp;") == 3  # headline, body, bio
     assert "Ada <b>Bold</b>" in text and "R&D <lead>" in text
     assert xml(files["EPUB/package.opf"]).find(f".//{DC}title").text == "T & <b>"
 
@@ -292,3 +299,27 @@ def test_the_release_offers_the_epub_with_its_checksum(make_project, tmp_path):
     assert sha in index
     assert f"{sha}  a-small-book-second.epub" in (release.folder / "SHA256SUMS").read_text()
     assert data[30:38] == b"mimetype"
+
+
+def test_footnotes_tables_and_figures_are_real_epub_structures(sample):
+    """A footnote is an epub:type footnote linked both ways; a table has th/td; a figure has its alt text."""
+    files = members(sample.edition_output)
+    page = xml(files["EPUB/text/entry-min-jun-seo.xhtml"])
+    marks = [a for a in page.iter(f"{XHTML}a") if a.get(f"{EPUB_NS}type") == "noteref"]
+    notes = [a for a in page.iter(f"{XHTML}aside") if a.get(f"{EPUB_NS}type") == "footnote"]
+    assert len(marks) == len(notes) >= 1
+    for mark, note in zip(marks, notes, strict=True):
+        assert mark.get("href") == "#" + note.get("id")
+        back = next(a for a in note.iter(f"{XHTML}a") if a.get("role") == "doc-backlink")
+        assert back.get("href") == "#" + mark.get("id")
+    assert "hands" in text_of(notes[0])
+    table = next(page.iter(f"{XHTML}table"))
+    assert [text_of(th) for th in table.iter(f"{XHTML}th")] == ["Shift", "Volunteers", "Job"]
+    assert all(th.get("scope") == "col" for th in table.iter(f"{XHTML}th"))
+    assert len(list(table.iter(f"{XHTML}tr"))) >= 3
+    figure_page = xml(files["EPUB/text/entry-dimitra-vlachou.xhtml"])
+    figure = next(figure_page.iter(f"{XHTML}figure"))
+    image = next(figure.iter(f"{XHTML}img"))
+    assert image.get("alt").startswith("Sailings that left within ten minutes")
+    assert text_of(next(figure.iter(f"{XHTML}figcaption"))) == image.get("alt")
+    assert files["EPUB/" + image.get("src").removeprefix("../")][:3] == b"\xff\xd8\xff"
