@@ -5,6 +5,8 @@ any static host can serve:
 
 - ``<title>-<edition>.pdf``: the book, the only PDF at the root; its name carries
   the edition so an old link never silently serves new content;
+- ``<title>-<edition>.epub``: the EPUB reading edition (:mod:`anthology.epub`), made here, never
+  beside the plain build's PDF;
 - ``index.html`` and ``style.css``: the download page, from the layout's Jinja2
   templates (``site/`` in the layout's folder or a base layout's);
 - ``cover.png``: page 1 rendered by PDFium;
@@ -36,7 +38,8 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pypdf import PdfReader, PdfWriter
 
 from . import __version__
-from .build import FORMATS, BuildResult, CheckedProject, build_book, slugify
+from .build import BuildResult, CheckedProject, build_book, slugify
+from .epub import make_epub
 from .fonts import font_runs
 from .layout.images import prepare_headshot
 from .model import Book, BookConfig, Contribution, Layout, Paragraph, Position, TocLine
@@ -81,14 +84,15 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     """
     root = root.resolve()
     folder = (folder or default_site(root)).resolve()
-    result = build_book(root, book_output, reuse=False, formats=FORMATS, **build_options)  # type: ignore[arg-type]
-    assert result.book is not None and result.checked is not None and result.edition is not None
+    result = build_book(root, book_output, reuse=False, **build_options)  # type: ignore[arg-type]
+    assert result.book is not None and result.checked is not None
     checked, book = result.checked, result.book
     config = checked.project.book
+    edition = make_epub(config, checked.project.layout, checked.texts, checked.entries, book)
     previous = _read_manifest(folder)
     pdf_name = f"{slugify(config.title) or 'anthology'}{'-' + slugify(config.edition) if config.edition else ''}.pdf"
     epub_name = pdf_name.removesuffix(".pdf") + ".epub"
-    files: dict[str, bytes] = {pdf_name: book.pdf, epub_name: result.edition.data}
+    files: dict[str, bytes] = {pdf_name: book.pdf, epub_name: edition.data}
     cover_png, cover_size = _cover_image(book.pdf)
     files["cover.png"] = cover_png
     files["favicon.ico"] = favicon(checked.project.layout)
@@ -116,8 +120,8 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
                  "cover": "cover.png", "cover_size": cover_size,
                  "pdf": {"name": pdf_name, "pages": book.page_count, "sha256": sha,
                          "size": config.words.size(len(book.pdf))},
-                 "epub": {"name": epub_name, "sha256": hashlib.sha256(result.edition.data).hexdigest(),
-                          "size": config.words.size(len(result.edition.data))},
+                 "epub": {"name": epub_name, "sha256": hashlib.sha256(edition.data).hexdigest(),
+                          "size": config.words.size(len(edition.data))},
                  "published": config.words.date(_build_time().date())},
         "colors": site_colors(checked.project.layout), "entries": entries, "w": config.words,
     }
