@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,14 +151,21 @@ class StableTTFont(TTFont):
 
 
 def _to_unicode_cmap(base_name: str, subset: list[int]) -> str:
-    """ReportLab's ToUnicode map, with characters beyond U+FFFF as UTF-16 surrogate pairs.
+    """ReportLab's ToUnicode map, with each code mapped to the text a reader should get back.
 
-    ReportLab writes them as five hex digits (``<1F12F>``), which readers
-    decode as the wrong character or drop, so copy and search would fail.
+    ReportLab writes characters beyond U+FFFF as five hex digits (``<1F12F>``), which
+    readers decode as the wrong character or drop, so they become UTF-16 surrogate
+    pairs. A ligature (ﬁ, ﬄ: drawn when text is shaped) maps to its letters, so
+    copying, searching and extraction give back the words as written.
     """
-    return re.sub(r"^(<[0-9A-F]{2}> )<([0-9A-F]{5,6})>$",
-                  lambda m: f"{m[1]}<{chr(int(m[2], 16)).encode('utf-16-be').hex().upper()}>",
+    return re.sub(r"^(<[0-9A-F]{2}> )<([0-9A-F]{4,6})>$",
+                  lambda m: f"{m[1]}<{_readable(chr(int(m[2], 16))).encode('utf-16-be').hex().upper()}>",
                   makeToUnicodeCMap(base_name, subset), flags=re.MULTILINE)
+
+
+def _readable(char: str) -> str:
+    """The letters of a Latin ligature (U+FB00–U+FB06), any other character itself."""
+    return unicodedata.normalize("NFKC", char) if "\ufb00" <= char <= "\ufb06" else char
 
 
 _BY_POSTSCRIPT_NAME: dict[str, StableTTFont] = {}

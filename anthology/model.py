@@ -146,6 +146,19 @@ class FontSet:
 
 
 @dataclass(frozen=True, slots=True)
+class Justification:
+    """How far the space between words may stretch and shrink, as fractions of the font's space.
+
+    TeX's defaults for a text font (half a space more, a third less) keep the grey of
+    a justified page even; ``justified=False`` sets ragged right.
+    """
+
+    justified: bool = True
+    stretch: float = 0.5
+    shrink: float = 0.33
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """Page design read from ``layout.yaml``; the ReportLab code never sees raw YAML.
 
@@ -192,7 +205,7 @@ class Layout:
     """Family for code (monospaced, so columns line up)."""
     fallback_fonts: tuple[str, ...] = ()
     """Families tried, in order, for characters the role's own family cannot draw."""
-    justify: bool = True
+    justify: Justification = Justification()
     hyphenate: bool = True
     folio: str = "bottom-center"
     """``bottom-center``, ``bottom-outside``, ``top-outside`` or ``none``."""

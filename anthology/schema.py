@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from . import words
 from .diagnostics import did_you_mean
 from .load import Node
+from .model import Justification
 
 
 class FieldProblem(Exception):
@@ -89,6 +90,28 @@ def boolean(node: Node) -> bool:
     if node.plain and node.value in ("true", "false"):
         return node.value == "true"
     raise FieldProblem("must be true or false")
+
+
+JUSTIFY_LIMITS = {"stretch": (0.0, 2.0), "shrink": (0.0, 0.5)}
+"""Fractions of a space: more than double or less than half a space reads as a hole or a collision."""
+
+
+def justification(node: Node) -> Justification:
+    """``true``, ``false`` (ragged right) or ``{stretch: 0.5, shrink: 0.33}`` (justified with that glue)."""
+    if not isinstance(node.value, dict):
+        return Justification(justified=boolean(node))
+    values = {}
+    for key, child in node.value.items():
+        if key not in JUSTIFY_LIMITS:
+            raise FieldProblem(f"has an unknown key '{key}'",
+                               "use stretch and shrink, e.g. {stretch: 0.5, shrink: 0.33}")
+        low, high = JUSTIFY_LIMITS[key]
+        value = number(child)
+        if not low <= value <= high:
+            raise FieldProblem(f"{key} must be between {low:g} and {high:g} (a fraction of a space), not {value:g}",
+                               "TeX's defaults are stretch 0.5 and shrink 0.33")
+        values[key] = value
+    return Justification(**values)
 
 
 _UNITS = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54}
@@ -379,7 +402,8 @@ LAYOUT_SECTIONS: tuple[Section, ...] = (
 LAYOUT_FIELDS: tuple[Field, ...] = (
     Field("description", line, "One line shown by `anthology layouts`.", required=True),
     Field("base", line, "Another layout whose values this one starts from."),
-    Field("justify", boolean, "Justify body text (true) or set it ragged right (false)."),
+    Field("justify", justification, "Justify body text (true, or how far spaces may stretch and shrink: "
+          "{stretch: 0.5, shrink: 0.33}) or set it ragged right (false)."),
     Field("hyphenate", boolean, "Hyphenate in the book's language (default true)."),
 )
 

@@ -219,3 +219,30 @@ def test_layout_assets_come_from_the_layouts_own_folder(make_project, tmp_path):
 
     _, report = check_project(root)
     assert [d.message for d in report.errors] == ["cover image '../../anthology.yaml' points outside mine/"]
+
+
+def test_justify_takes_the_glue_of_a_space_or_false_for_ragged_right(make_project, tmp_path):
+    from anthology.build import check_project
+    from anthology.model import Justification
+
+    def layout_with(justify: str) -> dict[str, str]:
+        return {"anthology.yaml": 'title: "B"\nlayout: mine\n',
+                "layouts/mine/layout.yaml": f"base: perspectives\ndescription: x\njustify: {justify}\n",
+                **entry("Ann Example", "T", "Leadership is a practice of small decisions. " * 60 + "\n")}
+
+    checked, report = check_project(make_project(layout_with("{stretch: 0.4}")))
+    assert not report.errors
+    assert checked.project.layout.justify == Justification(True, 0.4, 0.33)
+    for bad, message in (("{stretch: 3}", "stretch must be between 0 and 2"),
+                         ("{shrink: 0.2, squeeze: 1}", "unknown key 'squeeze'"),
+                         ("maybe", "must be true or false")):
+        _, report = check_project(make_project(layout_with(bad)))
+        assert any(message in d.message for d in report.errors), (bad, [d.message for d in report.errors])
+    root = make_project(layout_with("false"))
+    result = build_book(root, tmp_path / "ragged.pdf")
+    page = pypdfium2.PdfDocument(str(result.output))[result.book.toc[0].page_index]
+    rights: dict[int, float] = {}
+    for _, _, bottom, right, _ in _chars(page):
+        rights[round(bottom)] = max(rights.get(round(bottom), 0), right)
+    body = sorted(rights.values())[2:-2]
+    assert body[-1] - body[0] > 10  # a ragged right edge

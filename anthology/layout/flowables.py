@@ -37,6 +37,7 @@ from ..model import (
     Span,
     Table,
 )
+from .setting import SetParagraph
 from .styles import Styles
 
 
@@ -88,9 +89,9 @@ def plain(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...]) -> str:
                    for face, run in font_runs(text, style.fontName, fallbacks))
 
 
-def text_paragraph(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...]) -> RLParagraph:
+def text_paragraph(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...]) -> SetParagraph:
     """A paragraph of plain contributor text (never interpreted as markup)."""
-    return RLParagraph(plain(text, style, fallbacks), style)
+    return SetParagraph(plain(text, style, fallbacks), style)
 
 
 class LongParagraph(Flowable):
@@ -107,13 +108,13 @@ class LongParagraph(Flowable):
 
     PIECE_LINES = 40
 
-    def __init__(self, paragraph: RLParagraph) -> None:
+    def __init__(self, paragraph: SetParagraph) -> None:
         super().__init__()
         self.paragraph = paragraph
-        self._pieces: list[RLParagraph] = []
+        self._pieces: list[SetParagraph] = []
         self._for_width = -1.0
 
-    def _cut(self, width: float) -> list[RLParagraph]:
+    def _cut(self, width: float) -> list[SetParagraph]:
         if width == self._for_width:
             return self._pieces
         whole = self.paragraph
@@ -172,12 +173,12 @@ LONG_PARAGRAPH_CHARS = 6000
 """Paragraphs longer than this (about two pages) are set as a :class:`LongParagraph`."""
 
 
-def body_paragraph(paragraph: RLParagraph, length: int) -> Flowable:
+def body_paragraph(paragraph: SetParagraph, length: int) -> Flowable:
     """``paragraph`` as it should be laid out: in pieces when its ``length`` in characters is large."""
     return LongParagraph(paragraph) if length > LONG_PARAGRAPH_CHARS else paragraph
 
 
-class RuledParagraph(RLParagraph):
+class RuledParagraph(SetParagraph):
     """A paragraph with a rule in the left margin, for block quotes (survives splitting)."""
 
     rule_color = HexColor("#999999")
@@ -221,14 +222,14 @@ class BlockRenderer:
         for block in blocks:
             if isinstance(block, Paragraph):
                 style = self.styles.first if after_break else self.styles.text
-                flowables.append(body_paragraph(RLParagraph(self._markup(block.spans), style), _length(block.spans)))
+                flowables.append(body_paragraph(SetParagraph(self._markup(block.spans), style), _length(block.spans)))
                 after_break = False
                 continue
             after_break = True
             if isinstance(block, Heading):
                 style = self.styles.subheading if block.level == 2 else self.styles.minor_heading
                 text = self._markup(block.spans, self.styles.heading, bold=True, italic=block.level == 3)
-                flowables.append(RLParagraph(text, style))
+                flowables.append(SetParagraph(text, style))
             elif isinstance(block, ListBlock):
                 flowables.append(self._list(block))
             elif isinstance(block, Quote):
@@ -253,12 +254,12 @@ class BlockRenderer:
         in proportion to their longest cell (within limits), alignment from the divider row."""
         columns = max(len(block.header), *(len(row) for row in block.rows)) if block.rows else len(block.header)
 
-        def cell(spans: tuple[Span, ...], column: int, head: bool) -> RLParagraph:
+        def cell(spans: tuple[Span, ...], column: int, head: bool) -> SetParagraph:
             base = self.styles.table_head if head else self.styles.table_cell
             align = {"center": TA_CENTER, "right": TA_RIGHT}.get(
                 block.aligns[column] if column < len(block.aligns) else "", TA_LEFT)
             style = ParagraphStyle(f"{base.name}-{align}", parent=base, alignment=align)
-            return RLParagraph(self._markup(spans, bold=head), style)
+            return SetParagraph(self._markup(spans, bold=head), style)
 
         rows = [[cell(row[i] if i < len(row) else (), i, index == 0) for i in range(columns)]
                 for index, row in enumerate((block.header, *block.rows))]
@@ -293,12 +294,12 @@ class BlockRenderer:
                       f"color={quoteattr(self.link_color)}>{note.number}.</a>\u00a0")
             first, *rest = note.blocks or (Paragraph(()),)
             if isinstance(first, Paragraph):
-                flowables.append(RLParagraph(number + self._markup(first.spans), self.styles.note))
+                flowables.append(SetParagraph(number + self._markup(first.spans), self.styles.note))
             else:
-                flowables += [RLParagraph(number, self.styles.note), *self.render((first,))]
+                flowables += [SetParagraph(number, self.styles.note), *self.render((first,))]
             for sub in rest:
                 if isinstance(sub, Paragraph):  # a note's later paragraphs line up with its text
-                    flowables.append(RLParagraph(self._markup(sub.spans), self._note_more))
+                    flowables.append(SetParagraph(self._markup(sub.spans), self._note_more))
                 else:
                     flowables += self.render((sub,))
         return flowables
@@ -309,7 +310,7 @@ class BlockRenderer:
             content: list[Flowable] = []
             for sub in item:
                 if isinstance(sub, Paragraph):
-                    content.append(RLParagraph(self._markup(sub.spans), self.styles.list_item))
+                    content.append(SetParagraph(self._markup(sub.spans), self.styles.list_item))
                 else:
                     content += self.render((sub,))
             # An empty item ('*' alone) still shows its bullet; ReportLab fails on an item with no content.
@@ -489,7 +490,7 @@ class FigureFlowable(Flowable):
 class NameBlock(Flowable):
     """The contributor's name and affiliation, with a round headshot at the left when given."""
 
-    def __init__(self, name: RLParagraph, affiliation: RLParagraph | None,
+    def __init__(self, name: SetParagraph, affiliation: SetParagraph | None,
                  photo: bytes | None, diameter: float, ring_color: str, *, round_crop: bool = True) -> None:
         super().__init__()
         self.round_crop = round_crop
@@ -550,7 +551,7 @@ def bio_box(name: str, bio: str, website: str, styles: Styles, link_color: str,
     if website:
         shown = plain(website, styles.bio, styles.fallbacks)
         link = f"<a href={quoteattr(website)} color={quoteattr(link_color)}>{shown}</a>"
-        parts.append(RLParagraph(link, styles.bio))
+        parts.append(SetParagraph(link, styles.bio))
     return KeepTogether(parts)
 
 

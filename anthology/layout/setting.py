@@ -1,0 +1,419 @@
+"""Paragraphs whose lines are chosen by the total-fit breaker and drawn by ReportLab.
+
+ReportLab breaks lines first-fit and lets a space shrink only 5 %, which leaves
+loose lines. :class:`SetParagraph` measures ReportLab's own words (shaped by
+HarfBuzz, so kerning and ligatures are in the widths), turns them into boxes,
+glue and hyphenation penalties for :mod:`.linebreak`, and hands ReportLab the
+chosen lines as words separated by break marks: ReportLab's line loop then
+only follows the marks, and draws, justifies, links and splits the lines as
+it always does. The marks stay in the paragraph's fragments, so a paragraph
+split across pages keeps its lines on both sides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyphen
+
+try:
+    import uharfbuzz
+except ImportError:  # pragma: no cover - a runtime dependency; without it text is set unkerned
+    uharfbuzz = None
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
+from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus.paragraph import _FK_BREAK, _getFragWords, _HSFrag, _processed_frags
+
+from .linebreak import FILL, INFINITY, Box, Glue, Item, Penalty, Tuning, break_lines, finish
+
+HYPHEN = "-"
+DASHES = "\u2013\u2014"
+"""After these a word may break without adding anything (1990–|2000). Not after a hyphen:
+a reader (PDFium) takes a hyphen that ends a line for a soft one and would join
+"forty-|one" into "fortyone"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """How a style's paragraphs are broken: the glue of a space and the hyphenation language.
+
+    ``stretch`` and ``shrink`` are fractions of the font's space; ragged right
+    (``justify`` false) keeps spaces at their width and balances the line ends instead.
+    """
+
+    justify: bool = True
+    stretch: float = 0.5
+    shrink: float = 0.33
+    language: str = ""
+    """pyphen's name of the hyphenation patterns, or empty for no hyphenation."""
+    tolerance: float = 200
+    emergency_em: float = 1.5
+    """Extra stretch per line, in ems, granted only to paragraphs that cannot be set within the tolerance."""
+
+
+def tuning_for(setting: Setting, font_size: float) -> Tuning:
+    if setting.justify:
+        return Tuning(tolerance=setting.tolerance, emergency_stretch=setting.emergency_em * font_size)
+    # ragged right: the line ends vary by up to a few ems; hyphens only where a line would be very short
+    return Tuning(pretolerance=-1, tolerance=setting.tolerance, background_stretch=3 * font_size,
+                  emergency_stretch=setting.emergency_em * font_size, adjacent=0)
+
+
+class _Piece(list):
+    """A word cut at the end of a line; ``hyphen`` says whether a hyphen was added to it."""
+
+    hyphen = False
+
+
+FEATURES = {"kern": True, "liga": True}
+"""OpenType features applied: kerning and standard ligatures (ﬁ, ﬂ, ﬀ, ﬃ, ﬄ), as TeX sets them."""
+
+
+@functools.lru_cache(maxsize=65536)
+def _shaped(text: str, font_name: str, font_size: float) -> tuple[float, str]:
+    """Width and drawable text of one run in one face, kerned and with ligatures where the face has them."""
+    glyphs = _shaped_glyphs(text, font_name)
+    if glyphs is None:
+        return stringWidth(text, font_name, font_size), text
+    return sum(g.x_advance for g in glyphs.__shapeData__) * font_size / 1000, glyphs
+
+
+@functools.lru_cache(maxsize=65536)
+def _shaped_glyphs(text: str, font_name: str) -> ShapedStr | None:
+    """HarfBuzz's glyphs for ``text`` as ReportLab draws them, or None when shaping changes nothing.
+
+    Memoised per word and face (positions do not depend on the size). Each glyph
+    is named by the character the contributor typed when the font draws that
+    character with it (ReportLab's own shaping names it by the first character
+    mapped to the glyph, so ’ came back as the letter ʼ and "doesn’t" read as one
+    word). A glyph the face cannot encode (a ligature without a character of its
+    own) leaves the word unshaped, so nothing is ever drawn as a box.
+    """
+    font = getFont(font_name)
+    if not text or uharfbuzz is None or not getattr(font, "shapable", False):
+        return None
+    face = font.face
+    buffer = uharfbuzz.Buffer()
+    buffer.cluster_level = uharfbuzz.BufferClusterLevel.MONOTONE_CHARACTERS
+    buffer.add_str(text)
+    buffer.guess_segment_properties()
+    uharfbuzz.shape(_harfbuzz_font(font_name), buffer, FEATURES)
+    codes = getattr(font, "_codes", face.charToGlyph)
+    scale = face._pdfScale
+    chars, data, changed = [], [], False
+    for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
+        typed = text[info.cluster]
+        if face.charToGlyph.get(ord(typed)) == info.codepoint:
+            char = typed
+        else:
+            named = face.glyphToChar.get(info.codepoint)
+            if not named or named[0] not in codes:
+                return None
+            char, changed = chr(named[0]), True
+        width = face.charWidths.get(ord(char), 0)
+        advance = scale(position.x_advance)
+        changed = changed or advance != width or position.x_offset != 0 or position.y_offset != 0
+        chars.append(char)
+        data.append(ShapeData(info.cluster, advance, scale(position.y_advance), scale(position.x_offset),
+                              scale(position.y_offset), width))
+    return ShapedStr("".join(chars), shapeData=data) if changed else None
+
+
+@functools.cache
+def _harfbuzz_font(font_name: str) -> uharfbuzz.Font:
+    return uharfbuzz.Font(getFont(font_name).hbFace)
+
+
+@functools.lru_cache(maxsize=8)
+def _hyphenator(language: str) -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang=language, left=2, right=3)
+
+
+@functools.lru_cache(maxsize=65536)
+def _hyphen_points(language: str, word: str) -> tuple[int, ...]:
+    """Where pyphen may hyphenate ``word``: only the letters between leading and trailing punctuation."""
+    start = 0
+    while start < len(word) and not word[start].isalpha():
+        start += 1
+    end = len(word)
+    while end > start and not word[end - 1].isalpha():
+        end -= 1
+    core = word[start:end]
+    if len(core) < 5 or not core.isalpha():
+        return ()
+    return tuple(start + p for p in _hyphenator(language).positions(core))
+
+
+def _text(word: list) -> str:  # type: ignore[type-arg]
+    return "".join(str(t) for _, t in word[1:])
+
+
+def _is_mark(word: list) -> bool:  # type: ignore[type-arg]
+    return getattr(word[1][0], "kp_mark", False) if len(word) > 1 else False
+
+
+def _is_break(word: list) -> bool:  # type: ignore[type-arg]
+    return len(word) > 1 and getattr(word[1][0], "_fkind", None) == _FK_BREAK
+
+
+def _cut(word: list, at: int) -> tuple[list, list]:  # type: ignore[type-arg]
+    """The (frag, text) pairs of ``word`` before and after character ``at``."""
+    head, tail, seen = [], [], 0
+    for frag, text in word[1:]:
+        text = str(text)
+        if seen + len(text) <= at:
+            head.append((frag, text))
+        elif seen >= at:
+            tail.append((frag, text))
+        else:
+            head.append((frag, text[:at - seen]))
+            tail.append((frag, text[at - seen:]))
+        seen += len(text)
+    return head, tail
+
+
+def _drawn(pairs: list, kind: type) -> list:  # type: ignore[type-arg]
+    """A ReportLab word from (frag, text) pairs: each run shaped in its own face, widths summed."""
+    width = 0.0
+    runs = []
+    for frag, text in pairs:
+        advance, shown = _shaped(text, frag.fontName, frag.fontSize) if text else (0.0, text)
+        width += advance
+        runs.append((frag, shown))
+    return kind([width, *runs])
+
+
+def _rejoined(words: list) -> list:  # type: ignore[type-arg]
+    """Words as they were before an earlier breaking: marks removed, cut words whole again."""
+    whole: list = []  # type: ignore[type-arg]
+    head: list | None = None  # type: ignore[type-arg]
+    for word in words:
+        if _is_mark(word):
+            continue
+        if head is not None:
+            pairs = [(f, str(t)) for f, t in head[1:]]
+            if head.hyphen and pairs and pairs[-1][1].endswith(HYPHEN):
+                pairs[-1] = (pairs[-1][0], pairs[-1][1][:-1])
+            joined = type(word)([0, *pairs, *((f, str(t)) for f, t in word[1:])])
+            if isinstance(word, _Piece):
+                joined.hyphen = word.hyphen
+            word, head = joined, None
+        if isinstance(word, _Piece):
+            head = word
+        else:
+            whole.append(word)
+    if head is not None:
+        whole.append(list(head))
+    return whole
+
+
+class _Paragraph:
+    """One paragraph's words as boxes, glue and penalties, and the way back from breaks to words."""
+
+    def __init__(self, words: list, setting: Setting, shortest: float) -> None:  # type: ignore[type-arg]
+        self.words = words
+        self.items: list[Item] = []
+        self.origin: list[tuple[int, int]] = []
+        """For each item: (word index, character index of a cut or -1 for after the word)."""
+        items, origin = self.items, self.origin
+        for index, word in enumerate(words):
+            if _is_break(word):
+                while items and isinstance(items[-1], Glue):
+                    items.pop()
+                    origin.pop()
+                items += [Penalty(0, INFINITY), Glue(0, FILL, 0), Penalty(0, -INFINITY)]
+                origin += [(index, -2)] * 3
+                continue
+            self._word(index, word, setting, shortest)
+            if isinstance(word, _HSFrag):
+                frag = word[-1][0]
+                space = _shaped(" ", frag.fontName, frag.fontSize)[0]
+                stretch, shrink = (space * setting.stretch, space * setting.shrink) if setting.justify else (0, 0)
+                items.append(Glue(space, stretch, shrink))
+                origin.append((index, -1))
+        finish(items)
+        while len(origin) < len(items):
+            origin.append((len(words), -1))
+
+    def _word(self, index: int, word: list, setting: Setting, shortest: float) -> None:  # type: ignore[type-arg]
+        runs = tuple((f.fontName, f.fontSize, str(t)) for f, t in word[1:] if not hasattr(f, "cbDefn"))
+        width = sum(_shaped(text, name, size)[0] for name, size, text in runs if text)
+        widths, cuts = _pieces(runs, width, setting.language, width > shortest)
+        items, origin = self.items, self.origin
+        items.append(Box(widths[0]))
+        origin.append((index, -1))
+        for (at, added, cost), piece in zip(cuts, widths[1:], strict=True):
+            items += [Penalty(added, cost, flagged=cost < 1000), Box(piece)]
+            origin += [(index, at), (index, -1)]
+
+    def realise(self, ends: Sequence[int], mark_width: float) -> list:  # type: ignore[type-arg]
+        """ReportLab words with a break mark after each line's last word (cut and hyphenated as chosen)."""
+        cuts: dict[int, list[tuple[int, bool]]] = {}
+        after: set[int] = set()
+        for end in ends[:-1]:
+            index, at = self.origin[end]
+            if at >= 0:
+                cuts.setdefault(index, []).append((at, self.items[end].width > 0))
+            elif at == -1:
+                after.add(index)
+        out: list = []  # type: ignore[type-arg]
+        for index, word in enumerate(self.words):
+            pairs = [(f, str(t)) for f, t in word[1:]]
+            if index in cuts:
+                done = 0
+                for at, hyphen in sorted(cuts[index]):
+                    head, pairs = _cut([0, *pairs], at - done)
+                    done = at
+                    if hyphen:
+                        head[-1] = (head[-1][0], head[-1][1] + HYPHEN)
+                    piece = _drawn(head, _Piece)
+                    piece.hyphen = hyphen
+                    out += [piece, _mark(head[-1][0], mark_width, hyphen)]
+            if _is_break(word):
+                out.append(word)
+                continue
+            out.append(_drawn(pairs, type(word) if isinstance(word, _HSFrag) else list))
+            if index in after:
+                out.append(_mark(pairs[-1][0] if pairs else word[1][0], mark_width, False))
+        return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: str, anywhere: bool
+            ) -> tuple[tuple[float, ...], tuple[tuple[int, float, int], ...]]:
+    """A word's break points (character, added width, cost) and the widths of the pieces between them.
+
+    Hyphenation points come from pyphen, breaks after a dash add nothing, and a
+    word wider than a line (``anywhere``) may also break between any two
+    characters, without a hyphen, as a last resort. The pieces share the word's
+    drawn (kerned) width in proportion to their plain widths, so they add up to
+    exactly what is drawn when the word is not broken. Memoised per word and face.
+    """
+    text = "".join(run[2] for run in runs)
+    if not runs or not width:
+        return (width,), ()
+    cuts: dict[int, tuple[float, int]] = {}
+    name, size, _ = runs[-1]
+    hyphen = stringWidth(HYPHEN, name, size)
+    for i, char in enumerate(text[:-1]):
+        if char in DASHES and i > 0 and text[i + 1].isalnum():
+            cuts[i + 1] = (0.0, 50)
+    if language and len(text) >= 5:
+        for point in _hyphen_points(language, text):
+            if point not in cuts and text[point - 1].isalpha():
+                cuts[point] = (hyphen, 50)
+    if anywhere:
+        for i in range(1, len(text)):
+            cuts.setdefault(i, (0.0, 5000))
+    if not cuts:
+        return (width,), ()
+    edges = [0, *sorted(cuts), len(text)]
+    plain = [_plain_width(runs, a, b) for a, b in itertools.pairwise(edges)]
+    scale = width / sum(plain) if sum(plain) else 0
+    return (tuple(piece * scale for piece in plain),
+            tuple((at, *cuts[at]) for at in edges[1:-1]))
+
+
+def _plain_width(runs: tuple[tuple[str, float, str], ...], start: int, stop: int) -> float:
+    width, seen = 0.0, 0
+    for name, size, text in runs:
+        a, b = max(start - seen, 0), min(stop - seen, len(text))
+        if a < b:
+            width += stringWidth(text[a:b], name, size)
+        seen += len(text)
+    return width
+
+
+def _mark(frag: object, width: float, hyphen: bool) -> list:  # type: ignore[type-arg]
+    """A zero-width word that ends a line in ReportLab's line loop, and is known as ours later."""
+    mark = frag.clone(_fkind=_FK_BREAK, text="", kp_mark=True, kp_width=width, kp_hyphen=hyphen)  # type: ignore[attr-defined]
+    return [0, (mark, "")]
+
+
+class SetParagraph(RLParagraph):
+    """A ReportLab paragraph broken into lines by :func:`.linebreak.break_lines`.
+
+    The style carries the :class:`Setting` (``style.setting``); a style without one
+    is broken by ReportLab as usual.
+    """
+
+    _no_hyphen_after_line: int | None = None
+    _realised: list | None = None  # type: ignore[type-arg]
+    _broken_for: tuple | None = None  # type: ignore[type-arg]
+
+    def breakLines(self, width):  # type: ignore[no-untyped-def]
+        setting: Setting | None = getattr(self.style, "setting", None)
+        frags = self.frags
+        if setting is None or not frags:
+            return super().breakLines(width)
+        widths = list(width) if isinstance(width, (list, tuple)) else [width]
+        key = (tuple(widths), self._no_hyphen_after_line)
+        if frags is self._realised and key == self._broken_for:
+            return self._lines(widths)  # wrapped again at the same width (keep-together, columns)
+        if _processed_frags(frags):
+            words = _getFragWords(frags)
+            while words and _is_mark(words[0]):
+                words.pop(0)
+            marks = [w for w in words if _is_mark(w)]
+            if marks and self._no_hyphen_after_line is None and all(
+                    abs(w[1][0].kp_width - widths[-1]) < 1e-6 for w in marks):
+                self.frags = words  # broken before for this width: keep those lines
+                return self._lines(widths)
+            words = _rejoined(words)
+        else:
+            words = _getFragWords(frags, widths[0])
+        if not words:
+            return super().breakLines(width)
+        paragraph = _Paragraph(words, setting, min(widths))
+        tuning = tuning_for(setting, self.style.fontSize)
+        if getattr(self, "_JustifyLast", False) and self._no_hyphen_after_line is None:
+            tuning = dataclasses.replace(tuning, justify_last=True)
+        lines = break_lines(paragraph.items, widths, tuning, no_hyphen_after_line=self._no_hyphen_after_line)
+        self.frags = paragraph.realise([line.end for line in lines], widths[-1])
+        para = self._lines(widths)
+        self._realised, self._broken_for = self.frags, key
+        return para
+
+    def _lines(self, widths: list[float]):  # type: ignore[no-untyped-def]
+        """ReportLab's own line loop over words that carry our marks; our marks justify their line."""
+        para = super().breakLines(widths)
+        for line in getattr(para, "lines", ()):
+            words = getattr(line, "words", None)
+            if words and getattr(words[-1], "kp_mark", False):
+                line.lineBreak = False
+        return para
+
+    def split(self, availWidth, availHeight):  # type: ignore[no-untyped-def]
+        """ReportLab's split, after re-breaking if the page would end on a hyphen."""
+        setting: Setting | None = getattr(self.style, "setting", None)
+        if setting is not None and setting.language and not getattr(self, "_JustifyLast", False):
+            for _ in range(3):
+                if not hasattr(self, "blPara"):
+                    self.wrap(availWidth, availHeight)
+                last = self._last_line_on_page(availHeight)
+                lines = self.blPara.lines
+                if last is None or not getattr(lines[last].words[-1], "kp_hyphen", False):
+                    break
+                self._no_hyphen_after_line = last
+                self.wrap(availWidth, availHeight)
+                self._no_hyphen_after_line = None
+        return super().split(availWidth, availHeight)
+
+    def _last_line_on_page(self, height: float) -> int | None:
+        """The index of the line that would end the page, as ReportLab's split decides it."""
+        lines = getattr(self.blPara, "lines", [])
+        fits = int(height / self.style.leading) if self.style.leading else 0
+        count = len(lines)
+        if fits <= 1 or fits >= count or not hasattr(lines[0], "words"):
+            return None
+        if count == fits + 1 and not self.style.allowWidows:
+            if count <= 3:
+                return None  # ReportLab moves the whole paragraph on
+            fits -= 1
+        return fits - 1
+

@@ -1,0 +1,182 @@
+"""layout.setting: body paragraphs broken by the total-fit breaker, kerned, and read back exactly."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+
+import pypdfium2
+import pytest
+from pypdf import PdfReader
+from reportlab.lib.enums import TA_JUSTIFY
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Frame, SimpleDocTemplate
+
+from anthology.fonts import register_family
+from anthology.layout.setting import SetParagraph, Setting, _shaped
+
+from .conftest import words
+
+TEXT = ("Leadership is practised in small rooms: the office at the end of the corridor, the "
+        "flower shop's back room, the affluent firm's kitchen. Managers coordinate, negotiate "
+        "and document; leaders listen, question and decide. Responsibility, accountability and "
+        "communication are long words that a narrow column must hyphenate gracefully. ") * 4
+WIDTH = 300.0
+MEASURE = WIDTH - 12  # SimpleDocTemplate's frame pads 6 pt each side
+
+
+def _style(**overrides) -> ParagraphStyle:
+    face = register_family("source-serif").regular
+    values = dict(fontName=face, fontSize=11, leading=15.5, alignment=TA_JUSTIFY, firstLineIndent=15.4,
+                  allowWidows=0, allowOrphans=0, spaceShrinkage=0.4,
+                  setting=Setting(language="en_US"))
+    return ParagraphStyle("body", **{**values, **overrides})
+
+
+def _pdf(flowables: list, width: float = WIDTH) -> bytes:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=(width + 100, 400), leftMargin=50, rightMargin=50,
+                            topMargin=40, bottomMargin=40)
+    doc.build(flowables)
+    return buffer.getvalue()
+
+
+def _lines(pdf: bytes) -> list[tuple[int, float, float, str]]:
+    """(page, left, right, text) of every text line, from PDFium's character boxes."""
+    document = pypdfium2.PdfDocument(pdf)
+    found = []
+    for number, page in enumerate(document):
+        textpage = page.get_textpage()
+        rows: dict[float, list[tuple[float, float, str]]] = {}
+        for index in range(textpage.count_chars()):
+            char = textpage.get_text_range(index, 1)
+            if char in "\r\n":
+                continue
+            left, bottom, right, _ = textpage.get_charbox(index, loose=True)
+            rows.setdefault(round(bottom), []).append((left, right, char))
+        for _, chars in sorted(rows.items(), reverse=True):
+            ink = [c for c in chars if c[2].strip()]
+            found.append((number, min(c[0] for c in ink), max(c[1] for c in ink),
+                          "".join(c[2] for c in chars)))
+    return found
+
+
+def test_kerning_makes_To_and_AV_narrower_than_their_letters():
+    face = register_family("source-serif").regular
+    for pair in ("To", "AV"):
+        kerned, _ = _shaped(pair, face, 11.0)
+        assert kerned < stringWidth(pair[0], face, 11) + stringWidth(pair[1], face, 11) - 0.1
+
+
+def test_kerning_reaches_the_page():
+    """In the PDF, the 'o' after 'T' starts closer than the width of a 'T' allows."""
+    face = register_family("source-serif").regular
+    pdf = _pdf([SetParagraph("To", _style(alignment=0, firstLineIndent=0))])
+    page = pypdfium2.PdfDocument(pdf)[0]
+    textpage = page.get_textpage()
+    t_left = textpage.get_charbox(0)[0]
+    o_left = textpage.get_charbox(1)[0]
+    assert o_left - t_left < stringWidth("T", face, 11) - 0.1
+
+
+def test_ligatures_are_drawn_and_read_back_as_their_letters():
+    face = register_family("source-serif").regular
+    assert "\ufb03" in _shaped("office", face, 11.0)[1]  # the ffi ligature glyph is used
+    pdf = _pdf([SetParagraph("The office of an affluent flower firm.", _style())])
+    assert "The office of an affluent flower firm." in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert words(pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()) == words(
+        "The office of an affluent flower firm.")
+
+
+def test_curly_apostrophes_stay_apostrophes_after_shaping():
+    pdf = _pdf([SetParagraph("It doesn’t need a vision; it’s a forklift.", _style())])
+    text = pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
+    assert "doesn’t" in text and "it’s" in text
+
+
+def test_justified_lines_fill_the_measure_and_never_overflow():
+    pdf = _pdf([SetParagraph(TEXT, _style())])
+    lines = [line for line in _lines(pdf) if line[3].strip()]
+    assert len(lines) > 10
+    left = min(line[1] for line in lines)
+    for number, (_, _, right, text) in enumerate(lines):
+        assert right <= left + MEASURE + 0.5, text
+        last_of_paragraph = number == len(lines) - 1
+        if not last_of_paragraph:
+            assert right >= left + MEASURE - 0.5, f"line not justified: {text!r}"
+
+
+def test_every_word_survives_hyphenation_in_order():
+    pdf = _pdf([SetParagraph(TEXT, _style())], width=160)
+    text = " ".join(pypdfium2.PdfDocument(pdf)[p].get_textpage().get_text_range()
+                   for p in range(len(pypdfium2.PdfDocument(pdf))))
+    assert "\ufffe" in text, "a column this narrow must hyphenate"
+    assert words(text) == words(TEXT)
+
+
+def test_spaces_shrink_as_far_as_the_setting_allows():
+    """A line that fits only when its spaces shrink by a quarter is set on one line."""
+    face = register_family("source-serif").regular
+    text = "aaa bbb ccc ddd eee fff ggg hhh"
+    natural = stringWidth(text, face, 11)
+    space = stringWidth(" ", face, 11)
+    width = natural - 7 * space * 0.25
+    style = _style(firstLineIndent=0)
+    paragraph = SetParagraph(text, style)
+    _, height = paragraph.wrap(width, 1000)
+    assert height == pytest.approx(style.leading)
+    loose = SetParagraph(text, _style(firstLineIndent=0, setting=Setting(shrink=0.1)))
+    assert loose.wrap(width, 1000)[1] > style.leading
+
+
+def test_ragged_right_keeps_spaces_at_their_width():
+    style = _style(alignment=0, setting=Setting(justify=False, language="en_US"))
+    pdf = _pdf([SetParagraph(TEXT, style)])
+    rights = [line[2] for line in _lines(pdf) if line[3].strip()]
+    assert max(rights) - min(rights) > 5  # the right edge is ragged
+    assert words(pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range())[:20] == words(TEXT)[:20]
+
+
+def _first_hyphenated_line(style: ParagraphStyle) -> int:
+    paragraph = SetParagraph(TEXT, style)
+    paragraph.wrap(WIDTH, 1e6)
+    for index, line in enumerate(paragraph.blPara.lines):
+        if 2 <= index < len(paragraph.blPara.lines) - 3 and getattr(line.words[-1], "kp_hyphen", False):
+            return index
+    raise AssertionError("the example must hyphenate a line")
+
+
+def test_a_page_never_ends_on_a_hyphen():
+    style = _style()
+    last = _first_hyphenated_line(style)
+    height = (last + 1) * style.leading + 1  # the page ends right after that line
+    paragraph = SetParagraph(TEXT, style)
+    paragraph.wrap(WIDTH, height)
+    first, rest = paragraph.split(WIDTH, height)
+    first.wrap(WIDTH, height)
+    assert not getattr(first.blPara.lines[-1].words[-1], "kp_hyphen", False)
+    assert len(first.blPara.lines) == last + 1  # the page is still full
+    # and the words of both halves, drawn, are the paragraph's words in order
+    frame_pdf = io.BytesIO()
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(frame_pdf, pagesize=(WIDTH + 100, 2000))
+    Frame(50, 1000, WIDTH, 900, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0).addFromList(
+        [first, rest], canvas)
+    canvas.save()
+    text = pypdfium2.PdfDocument(frame_pdf.getvalue())[0].get_textpage().get_text_range()
+    assert words(text) == words(TEXT)
+
+
+def test_a_paragraph_split_across_pages_keeps_its_lines():
+    style = _style()
+    whole = SetParagraph(TEXT, style)
+    whole.wrap(MEASURE, 1e6)
+    expected = [unicodedata.normalize("NFKC", "".join(str(w.text) for w in line.words))
+                for line in whole.blPara.lines]
+    pdf = _pdf([SetParagraph(TEXT, style)])  # 320 pt pages: the paragraph runs over several
+    assert len(pypdfium2.PdfDocument(pdf)) > 1
+    drawn = [line[3] for line in _lines(pdf) if line[3].strip()]
+    assert [re.sub(r"\W", "", t) for t in drawn] == [re.sub(r"\W", "", t) for t in expected]
