@@ -113,7 +113,8 @@ def main() -> None:
             rows.append((name, *lay_out_all(entries, layout, language)))
     base_layout, base_break = rows[0][1], rows[0][2]
     print(f"{len(entries)} entries, seed {args.seed}, serial, one process\n")
-    print("| breaking | layout s | breakLines s | breakLines / layout | layout vs ReportLab | breakLines vs ReportLab |")
+    print("| breaking | layout s | breakLines s | breakLines / layout | layout vs ReportLab "
+          "| breakLines vs ReportLab |")
     print("|---|---|---|---|---|---|")
     for name, layout_s, break_s in rows:
         print(f"| {name} | {layout_s:.2f} | {break_s:.2f} | {break_s / layout_s:.0%} | "
