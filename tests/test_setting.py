@@ -58,6 +58,8 @@ def _lines(pdf: bytes) -> list[tuple[int, float, float, str]]:
             rows.setdefault(round(bottom), []).append((left, right, char))
         for _, chars in sorted(rows.items(), reverse=True):
             ink = [c for c in chars if c[2].strip()]
+            if not ink:
+                continue
             found.append((number, min(c[0] for c in ink), max(c[1] for c in ink),
                           "".join(c[2] for c in chars)))
     return found

@@ -38,6 +38,12 @@ a reader (PDFium) takes a hyphen that ends a line for a soft one and would join
 "forty-|one" into "fortyone"."""
 
 
+LAST_RESORT = 500
+"""The cost of a break inside a word wider than a line, after one of :data:`URL_BREAKS`; ten times it elsewhere."""
+URL_BREAKS = "/?&=_.#"
+"""In a word wider than a line (a web address), a break after these costs a tenth of one elsewhere."""
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """How a style's paragraphs are broken: the glue of a space and the hyphenation language.
@@ -219,6 +225,8 @@ class _Paragraph:
         self.words = words
         self.items: list[Item] = []
         self.origin: list[tuple[int, int]] = []
+        self.ragged: set[tuple[int, int]] = set()
+        """Cuts inside an over-long word, whose line is set ragged."""
         """For each item: (word index, character index of a cut or -1 for after the word)."""
         items, origin = self.items, self.origin
         for index, word in enumerate(words):
@@ -247,9 +255,18 @@ class _Paragraph:
         items, origin = self.items, self.origin
         items.append(Box(widths[0]))
         origin.append((index, -1))
+        ragged_stretch = 3 * runs[-1][1] if runs else 0
         for (at, added, cost), piece in zip(cuts, widths[1:], strict=True):
-            items += [Penalty(added, cost, flagged=cost < 1000), Box(piece)]
-            origin += [(index, at), (index, -1)]
+            if cost < LAST_RESORT:
+                items += [Penalty(added, cost, flagged=True), Box(piece)]
+                origin += [(index, at), (index, -1)]
+            else:
+                # a break inside a word wider than a line leaves that line ragged, not stretched:
+                # stretch that exists only if the line ends here (TeX's ragged-break idiom)
+                items += [Penalty(0, INFINITY), Glue(0, ragged_stretch, 0), Penalty(0, cost),
+                          Glue(0, -ragged_stretch, 0), Box(piece)]
+                origin += [(index, at)] * 4 + [(index, -1)]
+                self.ragged.add((index, at))
 
     def realise(self, ends: Sequence[int], mark_width: float) -> list:  # type: ignore[type-arg]
         """ReportLab words with a break mark after each line's last word (cut and hyphenated as chosen)."""
@@ -258,7 +275,8 @@ class _Paragraph:
         for end in ends[:-1]:
             index, at = self.origin[end]
             if at >= 0:
-                cuts.setdefault(index, []).append((at, self.items[end].width > 0))
+                cuts.setdefault(index, []).append((at, isinstance(self.items[end], Penalty)
+                                                   and self.items[end].width > 0))
             elif at == -1:
                 after.add(index)
         out: list = []  # type: ignore[type-arg]
@@ -273,7 +291,7 @@ class _Paragraph:
                         head[-1] = (head[-1][0], head[-1][1] + HYPHEN)
                     piece = _drawn(head, _Piece)
                     piece.hyphen = hyphen
-                    out += [piece, _mark(head[-1][0], mark_width, hyphen)]
+                    out += [piece, _mark(head[-1][0], mark_width, hyphen, ragged=(index, at) in self.ragged)]
             if _is_break(word):
                 out.append(word)
                 continue
@@ -290,7 +308,7 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
 
     Hyphenation points come from pyphen, breaks after a dash add nothing, and a
     word wider than a line (``anywhere``) may also break between any two
-    characters, without a hyphen, as a last resort. The pieces share the word's
+    characters, without a hyphen, as a last resort (after / ? & = _ . # first). The pieces share the word's
     drawn (kerned) width in proportion to their plain widths, so they add up to
     exactly what is drawn when the word is not broken. Memoised per word and face.
     """
@@ -309,7 +327,7 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
                 cuts[point] = (hyphen, 50)
     if anywhere:
         for i in range(1, len(text)):
-            cuts.setdefault(i, (0.0, 5000))
+            cuts.setdefault(i, (0.0, LAST_RESORT if text[i - 1] in URL_BREAKS else 10 * LAST_RESORT))
     if not cuts:
         return (width,), ()
     edges = [0, *sorted(cuts), len(text)]
@@ -329,9 +347,10 @@ def _plain_width(runs: tuple[tuple[str, float, str], ...], start: int, stop: int
     return width
 
 
-def _mark(frag: object, width: float, hyphen: bool) -> list:  # type: ignore[type-arg]
+def _mark(frag: object, width: float, hyphen: bool, *, ragged: bool = False) -> list:  # type: ignore[type-arg]
     """A zero-width word that ends a line in ReportLab's line loop, and is known as ours later."""
-    mark = frag.clone(_fkind=_FK_BREAK, text="", kp_mark=True, kp_width=width, kp_hyphen=hyphen)  # type: ignore[attr-defined]
+    mark = frag.clone(_fkind=_FK_BREAK, text="", kp_mark=True, kp_width=width,  # type: ignore[attr-defined]
+                      kp_hyphen=hyphen, kp_ragged=ragged)
     return [0, (mark, "")]
 
 
@@ -385,7 +404,7 @@ class SetParagraph(RLParagraph):
         for line in getattr(para, "lines", ()):
             words = getattr(line, "words", None)
             if words and getattr(words[-1], "kp_mark", False):
-                line.lineBreak = False
+                line.lineBreak = words[-1].kp_ragged  # a justified line, unless it ends inside a long word
         return para
 
     def split(self, availWidth, availHeight):  # type: ignore[no-untyped-def]
