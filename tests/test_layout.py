@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import re
 
-from reportlab.platypus import Paragraph as RLParagraph
-
 from anthology.build import build_book
+from anthology.layout.setting import SetParagraph
 
 from .conftest import entry, page_texts
 
 
 def test_a_very_long_paragraph_is_line_broken_a_bounded_number_of_times(make_project, tmp_path, monkeypatch):
     broken: list[int] = []
-    original = RLParagraph.breakLines
+    original = SetParagraph.breakLines
 
     def counting(self, widths):  # type: ignore[no-untyped-def]
         result = original(self, widths)
         broken.append(len(result.lines))
         return result
 
-    monkeypatch.setattr(RLParagraph, "breakLines", counting)
+    monkeypatch.setattr(SetParagraph, "breakLines", counting)
     body = [f"w{i}" for i in range(20_000)]
     root = make_project(entry("Ann Long", "One paragraph", " ".join(body) + "\n"))
     result = build_book(root, tmp_path / "long.pdf")

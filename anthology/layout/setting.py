@@ -24,10 +24,10 @@ try:
     import uharfbuzz
 except ImportError:  # pragma: no cover - a runtime dependency; without it text is set unkerned
     uharfbuzz = None
-from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
+from reportlab.pdfbase.pdfmetrics import getAscentDescent, getFont, stringWidth
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Paragraph as RLParagraph
-from reportlab.platypus.paragraph import _FK_BREAK, _getFragWords, _HSFrag, _processed_frags
+from reportlab.platypus.paragraph import _FK_BREAK, FragLine, ParaLines, _getFragWords, _HSFrag, _processed_frags
 
 from .linebreak import FILL, INFINITY, Box, Glue, Item, Penalty, Tuning, break_lines, finish
 
@@ -354,6 +354,46 @@ def _mark(frag: object, width: float, hyphen: bool, *, ragged: bool = False) -> 
     return [0, (mark, "")]
 
 
+def _line(words: list, width: float, first: int, end: object, line_break: bool) -> FragLine:  # type: ignore[type-arg]
+    """One line of ``words``; ``end`` is the fragment of the mark or hard break that ends it."""
+    runs: list = []  # type: ignore[type-arg]
+    source = None
+    used = 0.0
+    count = 0
+    space = 0.0
+    size, ascent, descent = 0.0, 0.0, 0.0
+    for word in words:
+        if count or used:
+            used += space
+        used += word[0]
+        joined = bool(runs) and space > 0
+        for position, (frag, text) in enumerate(word[1:]):
+            gap = " " if position == 0 and joined else ""
+            if frag is source:
+                runs[-1].text = runs[-1].text + gap + text
+                continue
+            if gap:
+                runs[-1].text = runs[-1].text + gap
+            run = frag.clone()
+            run.text = text
+            runs.append(run)
+            source = frag
+            size = max(size, frag.fontSize)
+            up, down = getAscentDescent(frag.fontName, frag.fontSize)
+            ascent, descent = max(ascent, up), min(descent, down)
+        if any(text for _, text in word[1:]):
+            count += 1
+        last = word[-1][0]
+        space = _shaped(" ", last.fontName, last.fontSize)[0] if isinstance(word, _HSFrag) else 0.0
+    if end is not None:
+        runs.append(end)
+    if not runs:
+        return FragLine(extraSpace=width, wordCount=0, lineBreak=line_break, words=[], fontSize=0,
+                        ascent=0, descent=0, maxWidth=width, sFW=first)
+    return FragLine(extraSpace=width - used, wordCount=count, lineBreak=line_break, words=runs, fontSize=size,
+                    ascent=ascent, descent=descent, maxWidth=width, sFW=first)
+
+
 class SetParagraph(RLParagraph):
     """A ReportLab paragraph broken into lines by :func:`.linebreak.break_lines`.
 
@@ -368,7 +408,7 @@ class SetParagraph(RLParagraph):
     def breakLines(self, width):  # type: ignore[no-untyped-def]
         setting: Setting | None = getattr(self.style, "setting", None)
         frags = self.frags
-        if setting is None or not frags:
+        if setting is None or not frags or self.bulletText:
             return super().breakLines(width)
         widths = list(width) if isinstance(width, (list, tuple)) else [width]
         key = (tuple(widths), self._no_hyphen_after_line)
@@ -398,14 +438,28 @@ class SetParagraph(RLParagraph):
         self._realised, self._broken_for = self.frags, key
         return para
 
-    def _lines(self, widths: list[float]):  # type: ignore[no-untyped-def]
-        """ReportLab's own line loop over words that carry our marks; our marks justify their line."""
-        para = super().breakLines(widths)
-        for line in getattr(para, "lines", ()):
-            words = getattr(line, "words", None)
-            if words and getattr(words[-1], "kp_mark", False):
-                line.lineBreak = words[-1].kp_ragged  # a justified line, unless it ends inside a long word
-        return para
+    def _lines(self, widths: list[float]) -> ParaLines:
+        """ReportLab's line structure for words whose line ends are marked: no second breaking pass.
+
+        Each line's fragments are the words' runs, neighbours of one fragment merged with
+        the space between them, exactly as ReportLab's own line loop lays them out for drawing
+        and splitting. A line that ends at our mark is justified (unless it ends inside an
+        over-long word); one that ends at the contributor's hard break is not.
+        """
+        words = self.frags
+        lines: list[FragLine] = []
+        start = 0
+        for index, word in enumerate(words):
+            if _is_mark(word) or _is_break(word):
+                end = word[1][0]
+                ragged = getattr(end, "kp_ragged", False) if _is_mark(word) else True
+                lines.append(_line(words[start:index], widths[min(len(lines), len(widths) - 1)], start,
+                                   end.clone(), ragged))
+                start = index + 1
+        if start < len(words) or not lines:
+            lines.append(_line(words[start:], widths[min(len(lines), len(widths) - 1)], start, None, False))
+        self._width_max = max((line.maxWidth - line.extraSpace for line in lines), default=0)
+        return ParaLines(kind=1, lines=lines)
 
     def split(self, availWidth, availHeight):  # type: ignore[no-untyped-def]
         """ReportLab's split, after re-breaking if the page would end on a hyphen."""
