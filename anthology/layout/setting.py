@@ -29,6 +29,7 @@ from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus.paragraph import _FK_BREAK, FragLine, ParaLines, _getFragWords, _HSFrag, _processed_frags
 
+from .breaks import URL_SAFE, break_points
 from .linebreak import FILL, INFINITY, Box, Glue, Item, Penalty, Tuning, break_lines, finish
 
 HYPHEN = "-"
@@ -39,8 +40,8 @@ a reader (PDFium) takes a hyphen that ends a line for a soft one and would join
 
 
 LAST_RESORT = 500
-"""The cost of a break inside a word wider than a line, after one of :data:`URL_BREAKS`; ten times it elsewhere."""
-URL_BREAKS = "/?&=_.#"
+"""The cost of a break inside a web address or an over-long word after one of
+:data:`~.breaks.URL_SAFE`; ten times it elsewhere."""
 """In a word wider than a line (a web address), a break after these costs a tenth of one elsewhere."""
 
 
@@ -306,9 +307,10 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
             ) -> tuple[tuple[float, ...], tuple[tuple[int, float, int], ...]]:
     """A word's break points (character, added width, cost) and the widths of the pieces between them.
 
-    Hyphenation points come from pyphen, breaks after a dash add nothing, and a
-    word wider than a line (``anywhere``) may also break between any two
-    characters, without a hyphen, as a last resort (after / ? & = _ . # first). The pieces share the word's
+    Hyphenation points come from pyphen, breaks after a dash add nothing, a web
+    address or long token breaks where :func:`.breaks.break_points` allows (URL-safe
+    points first), and a word wider than a line (``anywhere``) may also break between
+    any two characters; those breaks add no hyphen and leave their line ragged. The pieces share the word's
     drawn (kerned) width in proportion to their plain widths, so they add up to
     exactly what is drawn when the word is not broken. Memoised per word and face.
     """
@@ -325,9 +327,11 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
         for point in _hyphen_points(language, text):
             if point not in cuts and text[point - 1].isalpha():
                 cuts[point] = (hyphen, 50)
-    if anywhere:
-        for i in range(1, len(text)):
-            cuts.setdefault(i, (0.0, LAST_RESORT if text[i - 1] in URL_BREAKS else 10 * LAST_RESORT))
+    points = break_points(text)  # a web address or a long token: URL-safe points, then anywhere
+    if points is None and anywhere:  # a word wider than a line: anywhere, as a last resort
+        points = list(range(1, len(text)))
+    for i in points or ():
+        cuts.setdefault(i, (0.0, LAST_RESORT if text[i - 1] in URL_SAFE else 10 * LAST_RESORT))
     if not cuts:
         return (width,), ()
     edges = [0, *sorted(cuts), len(text)]
