@@ -252,22 +252,10 @@ class _Paragraph:
     def _word(self, index: int, word: list, setting: Setting, shortest: float) -> None:  # type: ignore[type-arg]
         runs = tuple((f.fontName, f.fontSize, str(t)) for f, t in word[1:] if not hasattr(f, "cbDefn"))
         width = sum(_shaped(text, name, size)[0] for name, size, text in runs if text)
-        widths, cuts = _pieces(runs, width, setting.language, width > shortest)
-        items, origin = self.items, self.origin
-        items.append(Box(widths[0]))
-        origin.append((index, -1))
-        ragged_stretch = 3 * runs[-1][1] if runs else 0
-        for (at, added, cost), piece in zip(cuts, widths[1:], strict=True):
-            if cost < LAST_RESORT:
-                items += [Penalty(added, cost, flagged=True), Box(piece)]
-                origin += [(index, at), (index, -1)]
-            else:
-                # a break inside a word wider than a line leaves that line ragged, not stretched:
-                # stretch that exists only if the line ends here (TeX's ragged-break idiom)
-                items += [Penalty(0, INFINITY), Glue(0, ragged_stretch, 0), Penalty(0, cost),
-                          Glue(0, -ragged_stretch, 0), Box(piece)]
-                origin += [(index, at)] * 4 + [(index, -1)]
-                self.ragged.add((index, at))
+        items, cuts, ragged = _word_items(runs, width, setting.language, width > shortest)
+        self.items += items
+        self.origin += [(index, at) for at in cuts]
+        self.ragged.update((index, at) for at in ragged)
 
     def realise(self, ends: Sequence[int], mark_width: float) -> list:  # type: ignore[type-arg]
         """ReportLab words with a break mark after each line's last word (cut and hyphenated as chosen)."""
@@ -303,6 +291,30 @@ class _Paragraph:
 
 
 @functools.lru_cache(maxsize=65536)
+def _word_items(runs: tuple[tuple[str, float, str], ...], width: float, language: str, anywhere: bool
+                ) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...]]:
+    """A word's items, the character each stands at (-1: after the word), and its ragged cuts.
+
+    Items are immutable, so a word set many times shares them. Memoised per word and face.
+    """
+    widths, cuts = _pieces(runs, width, language, anywhere)
+    items: list[Item] = [Box(widths[0])]
+    where = [-1]
+    ragged = []
+    stretch = 3 * runs[-1][1] if runs else 0
+    for (at, added, cost), piece in zip(cuts, widths[1:], strict=True):
+        if cost < LAST_RESORT:
+            items += [Penalty(added, cost, flagged=True), Box(piece)]
+            where += [at, -1]
+        else:
+            # a break inside an address or an over-long word leaves its line ragged, not stretched:
+            # stretch that exists only if the line ends here (TeX's ragged-break idiom)
+            items += [Penalty(0, INFINITY), Glue(0, stretch, 0), Penalty(0, cost), Glue(0, -stretch, 0), Box(piece)]
+            where += [at] * 4 + [-1]
+            ragged.append(at)
+    return tuple(items), tuple(where), tuple(ragged)
+
+
 def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: str, anywhere: bool
             ) -> tuple[tuple[float, ...], tuple[tuple[int, float, int], ...]]:
     """A word's break points (character, added width, cost) and the widths of the pieces between them.
@@ -312,7 +324,7 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     points first), and a word wider than a line (``anywhere``) may also break between
     any two characters; those breaks add no hyphen and leave their line ragged. The pieces share the word's
     drawn (kerned) width in proportion to their plain widths, so they add up to
-    exactly what is drawn when the word is not broken. Memoised per word and face.
+    exactly what is drawn when the word is not broken.
     """
     text = "".join(run[2] for run in runs)
     if not runs or not width:
@@ -358,6 +370,9 @@ def _mark(frag: object, width: float, hyphen: bool, *, ragged: bool = False) -> 
     return [0, (mark, "")]
 
 
+_ascent_descent = functools.lru_cache(maxsize=256)(getAscentDescent)
+
+
 def _line(words: list, width: float, first: int, end: object, line_break: bool) -> FragLine:  # type: ignore[type-arg]
     """One line of ``words``; ``end`` is the fragment of the mark or hard break that ends it."""
     runs: list = []  # type: ignore[type-arg]
@@ -383,7 +398,7 @@ def _line(words: list, width: float, first: int, end: object, line_break: bool) 
             runs.append(run)
             source = frag
             size = max(size, frag.fontSize)
-            up, down = getAscentDescent(frag.fontName, frag.fontSize)
+            up, down = _ascent_descent(frag.fontName, frag.fontSize)
             ascent, descent = max(ascent, up), min(descent, down)
         if any(text for _, text in word[1:]):
             count += 1
