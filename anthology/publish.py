@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import AnthologyError
+from .load import open_regular
 
 
 def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
@@ -99,6 +100,9 @@ def _allowed(mode: int) -> int:
 RELEASE_MARKER = ".anthology-release"
 """The file naming what ``dist`` wrote into a release folder; nothing else there is ever removed."""
 
+MARKER_BYTES = 16 * 1024 * 1024
+"""A marker larger than this is not one ``dist`` wrote (a million entries' files fit)."""
+
 
 def publish_folder(folder: Path, files: dict[str, bytes]) -> tuple[str, ...]:
     """Make ``folder`` hold exactly ``files`` (plus what others put there), switched in one step.
@@ -111,11 +115,17 @@ def publish_folder(folder: Path, files: dict[str, bytes]) -> tuple[str, ...]:
     file lists what it did) are carried into the new release as hard links.
     Only a new, empty or marked folder is used. A staging or old folder left by
     a killed run is cleaned by the next. Returns the foreign files kept.
+
+    A ``folder`` that is a symbolic link (``/var/www/book -> /srv/book``) is
+    published where it points: the link stays a link and its target is the
+    folder switched, never the link swapped for a folder and the target emptied.
     """
+    folder = Path(os.path.realpath(folder))
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _folder_lock(folder.parent):
         for leftover in sorted(folder.parent.glob(f".{glob.escape(folder.name)}.release-*")):
-            _discard(leftover, folder)
+            if leftover.is_dir() and not leftover.is_symlink():  # a link of that name is not ours to empty
+                _discard(leftover, folder)
         owned = _owned_files(folder)
         if owned is None:
             raise AnthologyError(f"{folder} holds files that 'anthology dist' did not write (it has no "
@@ -233,8 +243,11 @@ def _owned_files(folder: Path) -> set[str] | None:
     if not folder.is_dir():
         return None
     try:
-        data = json.loads((folder / RELEASE_MARKER).read_text(encoding="utf-8"))
-        names = data["files"]
+        descriptor, info = open_regular(folder / RELEASE_MARKER)  # never a link's target, never a FIFO's wait
+        with os.fdopen(descriptor, "rb") as stream:
+            if info.st_size > MARKER_BYTES:
+                raise ValueError
+            names = json.loads(stream.read(MARKER_BYTES).decode("utf-8"))["files"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ValueError
     except (OSError, ValueError, KeyError, TypeError):

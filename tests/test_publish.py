@@ -5,7 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from anthology.publish import write_atomically
+import pytest
+
+from anthology.errors import AnthologyError
+from anthology.publish import MARKER_BYTES, publish_folder, write_atomically
 
 from .conftest import REPO
 
@@ -48,3 +51,50 @@ def test_a_running_writers_temporary_is_left_alone(tmp_path):
     busy.write_bytes(b"in progress")
     write_atomically(target, b"%PDF")
     assert busy.exists()
+
+
+def test_a_release_folder_given_as_a_link_is_published_where_it_points(tmp_path):
+    """``-o`` naming a link (a common deployment) keeps the link and fills its target; before, the link
+    was swapped for a folder and the target it served was left empty."""
+    real = tmp_path / "srv-book"
+    publish_folder(real, {"index.html": b"one", "c/a.txt": b"first"})
+    (real / "CNAME").write_text("books.example.org")
+    link = tmp_path / "book"
+    link.symlink_to(real)
+    assert publish_folder(link, {"index.html": b"two", "c/a.txt": b"second"}) == ("CNAME",)
+    assert link.is_symlink() and link.resolve() == real
+    assert (real / "index.html").read_bytes() == b"two" and (real / "c/a.txt").read_bytes() == b"second"
+    assert (real / "CNAME").read_text() == "books.example.org"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book", "srv-book"]  # nothing left beside them
+
+
+def test_a_link_named_like_a_leftover_staging_folder_is_never_emptied(tmp_path):
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "index.html").write_bytes(b"same")
+    (backup / ".anthology-release").write_text('{"files": ["index.html"]}')
+    (tmp_path / ".site.release-old").symlink_to(backup)
+    publish_folder(tmp_path / "site", {"index.html": b"same"})
+    assert (backup / "index.html").read_bytes() == b"same" and (backup / ".anthology-release").is_file()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link", "huge"])
+def test_a_marker_that_is_not_a_plain_small_file_is_not_trusted(tmp_path, kind):
+    """A FIFO used to hang ``dist`` for ever; a link to another release's marker made its list count here."""
+    import os
+
+    other = tmp_path / "other"
+    publish_folder(other, {"mine.iso": b"theirs"})
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "mine.iso").write_bytes(b"precious")
+    marker = site / ".anthology-release"
+    if kind == "fifo":
+        os.mkfifo(marker)
+    elif kind == "link":
+        marker.symlink_to(other / ".anthology-release")
+    else:
+        marker.write_text('{"files": ["mine.iso"], "pad": "' + " " * MARKER_BYTES + '"}')
+    with pytest.raises(AnthologyError, match="did not write"):
+        publish_folder(site, {"index.html": b"new"})
+    assert (site / "mine.iso").read_bytes() == b"precious" and not (site / "index.html").exists()
