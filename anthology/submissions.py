@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -499,7 +500,7 @@ def files_from_zip(data: bytes) -> dict[str, bytes]:
     from the headers (which can lie).
     """
     problems, files = [], {}
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with _open_zip(data, "the zip is not a zip archive (or is damaged); make it again and send it") as archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_ENTRIES:
             raise AnthologyError(f"the zip has {len(members)} files; at most {MAX_ZIP_ENTRIES} are accepted")
@@ -550,10 +551,7 @@ def _checked_docx(data: bytes) -> bytes:
     ratios), then every member is unpacked while counting, since headers can
     lie; mammoth only ever sees bytes that passed.
     """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise AnthologyError("the .docx is not a Word document (it is not a zip archive)") from None
+    archive = _open_zip(data, "the .docx is not a Word document (it is not a zip archive)")
     too_much = "the .docx unpacks to too much; save it again without embedded media, or paste its text"
     with archive:
         members = archive.infolist()
@@ -582,15 +580,32 @@ def _checked_docx(data: bytes) -> bytes:
     return repacked.getvalue()
 
 
+def _open_zip(data: bytes, message: str) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise AnthologyError(message) from None
+
+
 def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, most: int, message: str) -> bytes:
-    """A member's bytes, never more than it declares nor than ``most``, counted as they are unpacked."""
+    """A member's bytes, never more than it declares nor than ``most``, counted as they are unpacked.
+
+    A member zipfile cannot unpack (encrypted, Deflate64 or another method it
+    lacks, a wrong checksum, cut short) is a message, not a traceback."""
     chunks, total = [], 0
-    with archive.open(member) as stream:
-        while chunk := stream.read(1 << 16):
-            total += len(chunk)
-            if total > member.file_size or total > most:
-                raise AnthologyError(message)
-            chunks.append(chunk)
+    try:
+        with archive.open(member) as stream:
+            while chunk := stream.read(1 << 16):
+                total += len(chunk)
+                if total > member.file_size or total > most:
+                    raise AnthologyError(message)
+                chunks.append(chunk)
+    except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        reason = ("it is encrypted" if member.flag_bits & 1 else
+                  "it is packed in a way that cannot be unpacked here" if isinstance(error, NotImplementedError)
+                  else "it is damaged")
+        raise AnthologyError(f"{member.filename!r} in the archive cannot be read: {reason}; save the file again "
+                             "without a password, as a plain zip or .docx, and send it again") from None
     return b"".join(chunks)
 
 

@@ -428,3 +428,37 @@ def test_the_form_speaks_plain_words_under_the_right_field_and_a_revision_starts
     second = client.post(f"/submit?token={token}", data={**data, "title": "Keys", "body": "Shorter."})
     assert second.status_code == 200
     assert (project / INBOX / "jo-plain" / "002" / "jo-plain.jpg").is_file()  # the headshot was kept
+
+
+def _patched_zip(members: dict[str, bytes], local: dict[int, int] | None = None, central: dict[int, int] | None = None,
+                 damage: bytes = b"") -> bytes:
+    """A zip whose headers are changed afterwards (offset -> byte), as a hostile sender's tool might write it."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    data = bytearray(out.getvalue())
+    for signature, changes in ((b"PK\x03\x04", local or {}), (b"PK\x01\x02", central or {})):
+        at = data.find(signature)
+        while at >= 0:
+            for offset, value in changes.items():
+                data[at + offset] = value
+            at = data.find(signature, at + 4)
+    if damage:
+        data[data.find(damage)] ^= 1
+    return bytes(data)
+
+
+@pytest.mark.parametrize(("archive", "said"), [
+    (_patched_zip({"ann.yaml": b"name: Ann\n"}, {6: 1}, {8: 1}), "encrypted"),
+    (_patched_zip({"ann.yaml": b"name: Ann\n"}, {8: 9}, {10: 9}), "cannot be unpacked here"),  # Deflate64
+    (_patched_zip({"ann.md": b"Words that matter.\n"}, damage=b"Words"), "damaged"),  # a wrong CRC
+    (b"PK\x05\x06 not really a zip", "not a zip archive"),
+])
+def test_a_zip_or_docx_that_zipfile_cannot_unpack_is_a_message_not_a_traceback(archive, said):
+    from anthology.submissions import docx_to_markdown
+
+    with pytest.raises(AnthologyError, match=said.replace("zip archive", "")):
+        files_from_zip(archive)
+    with pytest.raises(AnthologyError, match=said.replace("zip archive", "")):
+        docx_to_markdown(archive)
