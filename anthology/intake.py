@@ -19,7 +19,7 @@ import os
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,7 +32,7 @@ from . import schema
 from .cache import CACHE_FOLDER
 from .model import BookConfig, Layout, Limits
 from .release import site_colors, site_templates
-from .serve import SiteApp
+from .serve import SiteApp, client_key
 from .submissions import INBOX, REVISION, Invite, find_invite, last_revision, submit
 from .validate import read_book
 from .words import Words
@@ -82,7 +82,7 @@ class IntakeApp:
         if request.method not in ("GET", "HEAD", "POST"):
             return Response("Only GET and POST.\n", status=405, mimetype="text/plain",
                             headers={"Allow": "GET, HEAD, POST"})
-        if not self._strangers.allow(request.remote_addr or "-", STRANGER_REQUESTS_PER_MINUTE):
+        if not self._strangers.allow(client_key(request.remote_addr or ""), STRANGER_REQUESTS_PER_MINUTE):
             return Response("Too many requests; try again in a minute.\n", status=429, mimetype="text/plain",
                             headers={"Retry-After": "60"})
         book, layout = self._project()
@@ -176,27 +176,38 @@ STRANGER_REQUESTS_PER_MINUTE = 60
 
 
 class SlidingWindow:
-    """At most so many events per key in the last ``seconds``; memory stays bounded under a flood."""
+    """At most so many events per key in the last ``seconds``; memory and time stay bounded under a flood.
+
+    Keys are kept in the order of their last event, so the ones whose window has
+    passed are forgotten from the front, each once: a request costs the same
+    with one key or a hundred thousand. With ``most_keys`` all still counting,
+    a new key is refused until the oldest expires.
+    """
 
     def __init__(self, seconds: float, most_keys: int = 100_000) -> None:
         self.seconds, self.most_keys = seconds, most_keys
-        self._events: dict[str, deque[float]] = defaultdict(deque)
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def allow(self, key: str, limit: int) -> bool:
         now = time.monotonic()
         with self._lock:
-            if key not in self._events and len(self._events) >= self.most_keys:
-                self._events = defaultdict(deque, {k: v for k, v in self._events.items()
-                                                   if v and now - v[-1] <= self.seconds})
+            while self._events:
+                oldest = next(iter(self._events.values()))
+                if oldest and now - oldest[-1] <= self.seconds:
+                    break
+                self._events.popitem(last=False)
+            recent = self._events.get(key)
+            if recent is None:
                 if len(self._events) >= self.most_keys:
                     return False
-            recent = self._events[key]
+                recent = self._events[key] = deque()
             while recent and now - recent[0] > self.seconds:
                 recent.popleft()
             if len(recent) >= limit:
                 return False
             recent.append(now)
+            self._events.move_to_end(key)
             return True
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import mimetypes
 import os
 import resource
@@ -217,6 +218,10 @@ class ServerLimits:
     body_budget: int = 256 * 1024 * 1024
     """Bytes of request bodies held at once, by all connections together (memory and temporary
     files); a body that would pass it gets a 503 before it is read."""
+    body_share: int = 48 * 1024 * 1024
+    """Bytes of that budget one client (an IPv4 address, an IPv6 /64) may hold, so a few slow
+    uploads from one machine cannot spend it for everyone; the trusted proxy on 127.0.0.1 is not
+    bound by it (nginx passes a body on only once it has it whole)."""
 
 
 def serve_forever(app: Callable, folder: Path, host: str, port: int, largest_request: int,
@@ -248,30 +253,54 @@ def make_server(app: Callable, host: str, port: int, largest_request: int, limit
     server = create_server(app, host=host, port=port, ident="anthology", threads=limits.threads,
                            connection_limit=limits.connection_limit, channel_timeout=limits.channel_timeout,
                            cleanup_interval=limits.cleanup_interval, max_request_body_size=largest_request,
-                           asyncore_use_poll=True, trusted_proxy="127.0.0.1", trusted_proxy_count=1,
+                           asyncore_use_poll=True, trusted_proxy=TRUSTED_PROXY, trusted_proxy_count=1,
                            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
                            clear_untrusted_proxy_headers=True)
-    server.channel_class = _budgeted_channel(_BodyBudget(limits.body_budget))
+    server.channel_class = _budgeted_channel(_BodyBudget(limits.body_budget, limits.body_share))
     return server
 
 
-class _BodyBudget:
-    """Bytes of request bodies the server holds at once, shared by every connection."""
+TRUSTED_PROXY = "127.0.0.1"
 
-    def __init__(self, most: int) -> None:
-        self.most, self.held = most, 0
+
+def client_key(address: str) -> str:
+    """Who a per-client limit counts: the IPv4 address, or the /64 an IPv6 address is in (one machine
+    is commonly given a whole /64, so counting single IPv6 addresses would count nothing)."""
+    try:
+        parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address or "-"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
+class _BodyBudget:
+    """Bytes of request bodies the server holds at once, shared by every connection, and at most
+    ``share`` of them for one client."""
+
+    def __init__(self, most: int, share: int) -> None:
+        self.most, self.share, self.held = most, share, 0
+        self.by_client: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def take(self, amount: int) -> bool:
+    def take(self, amount: int, client: str) -> bool:
         with self._lock:
-            if self.held + amount > self.most:
+            mine = self.by_client.get(client, 0)
+            if self.held + amount > self.most or (client != TRUSTED_PROXY and mine + amount > self.share):
                 return False
             self.held += amount
+            self.by_client[client] = mine + amount
             return True
 
-    def give_back(self, amount: int) -> None:
+    def give_back(self, amount: int, client: str) -> None:
         with self._lock:
             self.held -= amount
+            left = self.by_client.pop(client, 0) - amount
+            if left > 0:
+                self.by_client[client] = left
 
 
 def _budgeted_channel(budget: _BodyBudget) -> type:
@@ -288,12 +317,13 @@ def _budgeted_channel(budget: _BodyBudget) -> type:
 
     class Parser(HTTPRequestParser):
         reserved = 0
+        client = "-"
 
         def received(self, data: bytes) -> int:
             consumed = super().received(data)
             wanted = max(self.content_length, self.body_bytes_received)
             if self.headers_finished and not self.error and wanted > self.reserved:
-                if budget.take(wanted - self.reserved):
+                if budget.take(wanted - self.reserved, self.client):
                     self.reserved = wanted
                 else:
                     self.error = Busy("The server is receiving too many uploads; try again in a minute.")
@@ -302,11 +332,16 @@ def _budgeted_channel(budget: _BodyBudget) -> type:
 
         def close(self) -> None:
             super().close()
-            budget.give_back(self.reserved)
+            budget.give_back(self.reserved, self.client)
             self.reserved = 0
 
     class Channel(HTTPChannel):
-        parser_class = Parser
+        def parser_class(self, adjustments) -> Parser:  # type: ignore[no-untyped-def,override]
+            """Waitress makes each request's parser with this; ours knows whose body it holds."""
+            parser = Parser(adjustments)
+            address = self.addr[0] if isinstance(self.addr, tuple) and self.addr else ""
+            parser.client = client_key(address)
+            return parser
 
         def handle_close(self) -> None:
             if self.request is not None:  # an upload the client abandoned

@@ -360,3 +360,44 @@ def test_unfinished_uploads_share_one_bounded_budget(site):
         assert reply.startswith(b"HTTP/1.1 405")  # read whole, then answered by the site
     finally:
         server.close()
+
+
+def test_one_client_cannot_spend_the_whole_upload_budget(site):
+    """Slow uploads from one address used to hold every byte of the budget (a dozen trickling
+    connections closed the form to everyone); now each client has a share, the proxy excepted."""
+    import socket
+
+    from anthology.serve import ServerLimits, make_server
+
+    release, _ = site
+    limits = ServerLimits(body_budget=8 * 2**20, body_share=7 * 2**19)
+    server = make_server(SiteApp(release.folder), "127.0.0.1", 0, 10 * 2**20, limits)
+    threading.Thread(target=server.run, daemon=True).start()
+    port, held = server.effective_port, []
+
+    def upload(source: str, size: int, whole: bool = False, answer: bool = False) -> bytes:
+        connection = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+        held.append(connection)
+        connection.sendall(b"POST /submit HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size
+                           + b"x" * (size if whole else 100_000))
+        return connection.recv(200) if whole or answer else b""
+
+    try:
+        upload("127.0.0.2", 3 * 2**20)  # a slow one: holds 3 MiB of its 3.5
+        assert upload("127.0.0.2", 3 * 2**20, answer=True).startswith(b"HTTP/1.1 503")  # its share is spent
+        assert upload("127.0.0.3", 3 * 2**20, whole=True).startswith(b"HTTP/1.1 405")  # others still upload
+        upload("127.0.0.1", 2 * 2**20)  # the trusted proxy: bound by the budget only
+        assert upload("127.0.0.1", 2 * 2**20, whole=True).startswith(b"HTTP/1.1 405")
+    finally:
+        for connection in held:
+            connection.close()
+        server.close()
+
+
+def test_client_keys_group_an_ipv6_machines_addresses():
+    from anthology.serve import client_key
+
+    assert client_key("2001:db8::1") == client_key("2001:db8::ffff:1:2") == "2001:db8::/64"
+    assert client_key("2001:db8:0:1::1") != client_key("2001:db8::1")
+    assert client_key("::ffff:203.0.113.9") == client_key("203.0.113.9") == "203.0.113.9"
+    assert client_key("") == "-"

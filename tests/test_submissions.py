@@ -462,3 +462,22 @@ def test_a_zip_or_docx_that_zipfile_cannot_unpack_is_a_message_not_a_traceback(a
         files_from_zip(archive)
     with pytest.raises(AnthologyError, match=said.replace("zip archive", "")):
         docx_to_markdown(archive)
+
+
+def test_the_stranger_limit_counts_an_ipv6_machine_once_and_forgets_the_past_in_order(project, monkeypatch):
+    """Through the proxy, one IPv6 machine has a /64 of addresses: counted per address, it had a fresh
+    limit for every request, and a hundred thousand of them closed the form to everyone."""
+    from anthology import intake
+
+    app = Client(IntakeApp(project, project / "dist/site"))
+    answers = [app.get("/submit", environ_base={"REMOTE_ADDR": f"2001:db8::{n:x}"}).status_code
+               for n in range(intake.STRANGER_REQUESTS_PER_MINUTE + 1)]
+    assert answers[-1] == 429 and answers[0] == 403
+    assert app.get("/submit", environ_base={"REMOTE_ADDR": "2001:db8:0:7::1"}).status_code == 403
+    clock = [1000.0]
+    monkeypatch.setattr(intake.time, "monotonic", lambda: clock[0])
+    window = intake.SlidingWindow(60, most_keys=3)
+    assert all(window.allow(key, 1) for key in "abc")
+    assert not window.allow("d", 1)  # all three still counting: a newcomer waits
+    clock[0] += 61
+    assert window.allow("d", 1) and window.allow("e", 1) and not window.allow("d", 1)
