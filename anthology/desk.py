@@ -115,7 +115,7 @@ def _invite(root: Path, options: argparse.Namespace) -> int:
 
 
 def _list_invites(root: Path) -> int:
-    invites = load_invites(root)
+    invites = load_invites(root, strict=True)
     if not invites:
         print("No invitations.")
         return 0

@@ -143,7 +143,7 @@ def _invites_locked(root: Path) -> Iterator[list[Invite]]:
     descriptor = os.open(path.parent / ".invites.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        invites = load_invites(root)
+        invites = load_invites(root, strict=True)
         before = list(invites)
         yield invites
         if invites != before:
@@ -152,12 +152,39 @@ def _invites_locked(root: Path) -> Iterator[list[Invite]]:
         os.close(descriptor)
 
 
-def load_invites(root: Path) -> list[Invite]:
+def load_invites(root: Path, strict: bool = False) -> list[Invite]:
+    """The recorded invitations; a missing file has none.
+
+    A damaged file or record is never taken for "no invitations" where the list
+    is changed or shown (``strict``): the next ``invite`` would write the list
+    back without them, and every link sent would stop working without a word.
+    The server, not strict, believes only the well-formed records.
+    """
+    path = root / INVITES
     try:
-        data = json.loads((root / INVITES).read_text(encoding="utf-8"))
-        return [Invite(**item) for item in data["invites"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         return []
+    except (OSError, ValueError) as error:
+        if strict:
+            raise AnthologyError(f"{path}: cannot be read ({getattr(error, 'strerror', None) or error}); no "
+                                 "invitation was changed. Restore it from a backup, or move it aside "
+                                 "(every link sent stops working) and invite again") from None
+        return []
+    items = data.get("invites") if isinstance(data, dict) else None
+    good = [Invite(**item) for item in items if _well_formed(item)] if isinstance(items, list) else []
+    if strict and (not isinstance(items, list) or len(good) != len(items)):
+        raise AnthologyError(f"{path}: is not a list of invitations as 'anthology invite' writes it (a record "
+                             "lacks a field, has a wrong value or the slug is not a plain name); no invitation "
+                             "was changed. Restore it from a backup, or fix the record by hand")
+    return good
+
+
+def _well_formed(item: object) -> bool:
+    fields = [field.name for field in dataclasses.fields(Invite)]
+    return (isinstance(item, dict) and sorted(item) == sorted(fields) and all(isinstance(item[f], str) for f in fields)
+            and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", item["slug"]) is not None
+            and re.fullmatch(r"[0-9a-f]{64}", item["token_sha256"]) is not None)
 
 
 def find_invite(root: Path, token: str) -> Invite | None:

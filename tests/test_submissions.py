@@ -481,3 +481,36 @@ def test_the_stranger_limit_counts_an_ipv6_machine_once_and_forgets_the_past_in_
     assert not window.allow("d", 1)  # all three still counting: a newcomer waits
     clock[0] += 61
     assert window.allow("d", 1) and window.allow("e", 1) and not window.allow("d", 1)
+
+
+@pytest.mark.parametrize("damage", ['{"invites": [', "[]", "null", '{"invites": [1]}', '{"invites": {"a": 1}}'])
+def test_a_damaged_invitation_list_is_never_overwritten_as_empty(project, damage):
+    """The list was read as empty when damaged, so the next invite wrote it back with one record:
+    every link already sent answered 403 from then on, without a word."""
+    from anthology.submissions import INVITES, load_invites
+
+    invite(project, "Ann Early")
+    path = project / INVITES
+    path.write_text(damage)
+    with pytest.raises(AnthologyError, match=r"invites\.json"):
+        invite(project, "Bo Later")
+    assert path.read_text() == damage
+    assert main(["invite", "--list", str(project)]) == 1
+    assert load_invites(project) == []  # the server, not strict, believes nothing in it
+
+
+def test_an_invitation_record_with_a_path_for_a_slug_is_not_believed(project):
+    import hashlib
+
+    from anthology.submissions import INVITES
+
+    _, token = invite(project, "Ann Early")
+    data = json.loads((project / INVITES).read_text())
+    data["invites"][0]["slug"] = "../../outside"
+    (project / INVITES).write_text(json.dumps(data))
+    assert find_invite(project, token) is None
+    data["invites"][0] |= {"slug": "ann-early", "name": 5, "token_sha256": hashlib.sha256(token.encode()).hexdigest()}
+    (project / INVITES).write_text(json.dumps(data))
+    assert find_invite(project, token) is None
+    with pytest.raises(AnthologyError, match="not a list of invitations"):
+        invite(project, "Bo Later")
