@@ -108,9 +108,8 @@ class SiteApp:
             return response.make_conditional(request, accept_ranges=True, complete_length=info.st_size)
         except RequestedRangeNotSatisfiable as unsatisfiable:  # a range past the end: 416, bytes */size
             handle.close()
-            answer = unsatisfiable.get_response(request.environ)
-            answer.headers["X-Content-Type-Options"] = "nosniff"
-            return answer
+            return _plain(416, "That range is past the end of the file.", **{
+                "Content-Range": unsatisfiable.get_response().headers["Content-Range"]})
 
     def _with_reload(self, request: Request, handle, info: os.stat_result) -> Response:  # type: ignore[no-untyped-def]
         """A page with the reload script before ``</body>``; its ETag stays the file's, so it changes on rebuild."""

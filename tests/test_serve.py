@@ -196,6 +196,9 @@ def test_every_answer_carries_a_policy_that_forbids_framing_and_scripts(site):
         policy = headers["content-security-policy"]
         assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy, path
         assert "script-src" not in policy
+    status, headers, body = get(port, "/index.html", Range="bytes=99999999-")  # werkzeug's own HTML page before
+    assert status == 416 and "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["content-type"].startswith("text/plain") and b"past the end" in body
 
 
 def test_a_file_named_with_a_trailing_slash_or_through_a_linked_folder_is_not_found(site, tmp_path):
