@@ -121,6 +121,8 @@ def publish_folder(folder: Path, files: dict[str, bytes]) -> tuple[str, ...]:
     folder switched, never the link swapped for a folder and the target emptied.
     """
     folder = Path(os.path.realpath(folder))
+    if os.path.ismount(folder):
+        raise _mount_point(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _folder_lock(folder.parent):
         for leftover in sorted(folder.parent.glob(f".{glob.escape(folder.name)}.release-*")):
@@ -142,11 +144,20 @@ def publish_folder(folder: Path, files: dict[str, bytes]) -> tuple[str, ...]:
                 _exchange(staging, folder)
             _fsync_folder(folder.parent)
         except OSError as error:  # named by the folder the user asked for, not the staging one
+            if error.errno == errno.EBUSY:  # a bind mount on the same file system, which ismount cannot see
+                raise _mount_point(folder) from None
             raise OSError(error.errno, error.strerror, str(folder)) from None
         finally:
             if staging.exists():
                 _discard(staging, folder)  # the old release, or an unfinished new one
     return kept
+
+
+def _mount_point(folder: Path) -> AnthologyError:
+    """A mounted folder (a Docker volume, say) cannot be renamed, so a release cannot be switched into it."""
+    return AnthologyError(f"{folder} is a mount point, and a release is switched into place by renaming its "
+                          "folder, which a mount point cannot be; the folder was not changed. Publish into a "
+                          f"folder inside it (-o {folder / 'site'}) and serve that one")
 
 
 def _write_staging(staging: Path, files: dict[str, bytes]) -> None:

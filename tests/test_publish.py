@@ -98,3 +98,25 @@ def test_a_marker_that_is_not_a_plain_small_file_is_not_trusted(tmp_path, kind):
     with pytest.raises(AnthologyError, match="did not write"):
         publish_folder(site, {"index.html": b"new"})
     assert (site / "mine.iso").read_bytes() == b"precious" and not (site / "index.html").exists()
+
+
+def test_a_mount_point_is_refused_with_a_way_out_and_left_unchanged(tmp_path):
+    """A Docker volume or bind mount cannot be renamed: every dist failed with "Device or resource busy"."""
+    import shutil
+
+    with pytest.raises(AnthologyError, match="is a mount point"):
+        publish_folder(type(tmp_path)("/"), {"index.html": b"x"})
+    source, site = tmp_path / "volume", tmp_path / "www" / "site"
+    publish_folder(source, {"index.html": b"old"})  # a release made before it was mounted
+    site.mkdir(parents=True)
+    if not shutil.which("mount") or subprocess.run(["mount", "--bind", str(source), str(site)],
+                                                    capture_output=True).returncode != 0:
+        pytest.skip("bind mounts need root and a mount namespace that allows them")
+    try:
+        with pytest.raises(AnthologyError, match=r"is a mount point.*-o .*site/site"):
+            publish_folder(site, {"index.html": b"x"})
+        assert sorted(p.name for p in site.iterdir()) == [".anthology-release", "index.html"]
+        assert (site / "index.html").read_bytes() == b"old"
+        assert sorted(p.name for p in site.parent.iterdir()) == ["site"]  # no staging left beside it
+    finally:
+        subprocess.run(["umount", str(site)], check=True)
