@@ -1,8 +1,7 @@
 """Build this repository's sample anthology: ``python compile.py [build|check] [PROJECT]``."""
 
-import sys
 
-from anthology.cli import main
+from anthology.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,7 +1,6 @@
 """``python -m anthology``: the same command line as ``anthology`` and ``compile.py``."""
 
-import sys
 
-from .cli import main
+from .cli import run
 
-sys.exit(main())
+run()

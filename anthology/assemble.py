@@ -1,4 +1,4 @@
-"""Stage 5: put the rendered pieces in order and merge them into one book with pypdf.
+"""Stage 5: put the rendered pieces in order and merge them into one book with pikepdf (qpdf).
 
 The book is a sequence of pieces (see :class:`~anthology.model.Piece`):
 cover, title page, introduction and contents (the front matter, numbered
@@ -22,26 +22,19 @@ once.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from pypdf import PdfReader, PdfWriter, Transformation
-from pypdf.annotations import Link
-from pypdf.generic import (
-    ArrayObject,
-    DictionaryObject,
-    FloatObject,
-    IndirectObject,
-    NameObject,
-    RectangleObject,
-    StreamObject,
-    TextStringObject,
-)
+import pikepdf
+from pikepdf import Name, OutlineItem
 
+from .cache import RecordCache, layout_assets
 from .fonts import font_carrier
 from .layout.entry import layout_divider
 from .layout.frontmatter import (
@@ -96,25 +89,31 @@ def _place(pieces: Sequence[Piece], recto_starts: bool, first_index: int = 0) ->
 
 
 def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry],
-             laid_out: Sequence[Piece], *, for_print: bool = False) -> Book:
-    """Build the whole book in memory from laid-out entries; ``for_print`` adds bleed and crop marks."""
+             laid_out: Sequence[Piece], *, for_print: bool = False, cache: RecordCache | None = None) -> Book:
+    """Build the whole book in memory from laid-out entries; ``for_print`` adds bleed and crop marks.
+
+    With ``cache``, the contents, the index and the folio overlay are taken from
+    the last build when their lines (or the pages' folios and heads) are the same.
+    """
+    cache = cache or RecordCache(None)
     by_slug = {e.contribution.slug: e for e in entries}
-    body = _body_pieces(book, layout, texts, entries, laid_out)
+    body = _body_pieces(book, layout, texts, entries, laid_out, cache)
     placed_body, body_end = _place(body, layout.recto_starts, first_index=0)
     label_of = {p.piece.key: str(p.index + 1) for p in placed_body if p.piece}
-    back: list[Piece] = [_index_piece(book, layout, entries, label_of)]
+    back: list[Piece] = [_index_piece(book, layout, entries, label_of, cache)]
     if texts.about_editor:
-        back.append(render_text_page(book, layout, "about", book.words("about_editor"), texts.about_editor))
+        back.append(_render(cache, book, layout, render_text_page, "about", book.words("about_editor"),
+                            texts.about_editor))
     placed_back, body_end = _place(back, layout.recto_starts, first_index=body_end)
     label_of |= {p.piece.key: str(p.index + 1) for p in placed_back if p.piece}
     placed_body += placed_back
 
     lines = _contents_lines(book, entries, body, label_of)
-    front_pieces = [render_cover(book, layout), render_title_page(book, layout)]
+    front_pieces = [_render(cache, book, layout, render_cover), _render(cache, book, layout, render_title_page)]
     if texts.intro:
-        front_pieces.append(render_text_page(book, layout, "intro", book.words("introduction"), texts.intro,
-                                             signature=book.editor))
-    front_pieces.append(render_listing(book, layout, "contents", book.words("contents"), lines))
+        front_pieces.append(_render(cache, book, layout, render_text_page, "intro", book.words("introduction"),
+                                    texts.intro, signature=book.editor))
+    front_pieces.append(_listing(book, layout, "contents", book.words("contents"), lines, cache))
     placed_front, front_count = _place(front_pieces, layout.recto_starts)
     if layout.recto_starts and front_count % 2:
         placed_front.append(_Placed(None, front_count))  # page 1 of the body is a right-hand page
@@ -129,48 +128,46 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
 
     placements = [(p, 0) for p in placed_front] + [(p, front_count) for p in placed_body]
     furniture, kinds = _furniture_plan(book, layout, placements, by_slug)
-    overlay_pdf, overlay_fonts = render_furniture(layout, furniture, book.words("proof"))
-    overlay = PdfReader(io.BytesIO(overlay_pdf))
-    writer = PdfWriter()
-    shared_fonts: dict[str, IndirectObject] = {}
-    carrier = font_carrier({*overlay_fonts, *(f for p, _ in placements if p.piece for f in p.piece.fonts)})
-    _share_fonts(PdfReader(io.BytesIO(carrier)), writer, shared_fonts)
+    proof = book.words("proof")
+    overlay_pdf, overlay_fonts = cache.remember("furniture", (layout, furniture, proof),
+                                                functools.partial(render_furniture, layout, furniture, proof))
+    overlay = pikepdf.open(io.BytesIO(overlay_pdf))
+    fonts = sorted({*overlay_fonts, *(f for p, _ in placements if p.piece for f in p.piece.fonts)})
+    carrier = cache.remember("carrier", fonts, functools.partial(font_carrier, fonts))
+    writer = _Writer(carrier)
     links: list[tuple[int, tuple[float, float, float, float], str]] = []
+    shifts: list[float] = []
     for placed, offset in placements:
         start = offset + placed.index
         if placed.piece is None:
-            writer.add_blank_page(layout.page_width, layout.page_height)
+            writer.pdf.add_blank_page(page_size=(layout.page_width, layout.page_height))
+            shifts.append(0.0)
             continue
-        reader = PdfReader(io.BytesIO(placed.piece.pdf))  # one at a time: a big book's readers need not all live
-        _share_fonts(reader, writer, shared_fonts)
-        for number, page in enumerate(reader.pages):
-            writer.add_page(page)
-            if layout.mirrored and start % 2:  # rendered as a recto first, placed on a verso
-                shift = layout.margin_outer - layout.margin_inner
-                _shift(writer.pages[-1], shift if number % 2 == 0 else -shift, 0)
+        writer.append(placed.piece.pdf)
+        shift = layout.margin_outer - layout.margin_inner if layout.mirrored and start % 2 else 0.0
+        shifts += [shift if number % 2 == 0 else -shift for number in range(placed.piece.page_count)]
         links += [(start + area.page_index, area.rect, area.slug) for area in placed.piece.links]
+    pages = writer.pdf.pages
     for page_index, rect, key in links:  # once every page exists, so each link points at a page object
         if key in start_of:
-            writer.add_annotation(page_index, Link(rect=rect, target_page_index=start_of[key]))
-    _share_fonts(overlay, writer, shared_fonts)
-    _stamp(writer, overlay, [bool(f.folio or f.running_head or f.proof) for f in furniture])
+            _add_link(writer.pdf, pages[page_index], rect, pages[start_of[key]])
+    for page, shift in zip(pages, shifts, strict=True):
+        if shift:  # rendered as a recto first, placed on a verso
+            _shift(page, shift, 0)
+    writer.stamp(overlay, [bool(f.folio or f.running_head or f.proof) for f in furniture])
 
-    toc = _outline(writer, book, body, entries, start_of, label_of)
+    toc = _outline(writer.pdf, book, body, entries, start_of, label_of)
     labels = (PageRange(0, 0, "", book.words("cover")), PageRange(1, front_count - 1, "/r"),
               PageRange(front_count, total - 1, "/D"))
-    for label in labels:
-        writer.set_page_label(label.first_index, label.last_index, style=label.style or None,
-                              prefix=label.prefix or None, start=label.start)
+    _page_labels(writer.pdf, labels)
     if for_print:
         _add_print_marks(writer, layout)
-    _metadata(writer, book)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return Book(buffer.getvalue(), len(writer.pages), toc, labels, book.title, len(entries), kinds)
+    _metadata(writer.pdf, book)
+    return Book(writer.save(), total, toc, labels, book.title, len(entries), kinds)
 
 
 def _body_pieces(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry],
-                 laid_out: Sequence[Piece]) -> list[Piece]:
+                 laid_out: Sequence[Piece], cache: RecordCache) -> list[Piece]:
     """Entries in book order, each part's divider before its first entry."""
     piece_of = {p.key: p for p in laid_out}
     part_of = _part_numbers(book, entries)
@@ -180,8 +177,11 @@ def _body_pieces(book: BookConfig, layout: Layout, texts: BookTexts, entries: Se
         number = part_of.get(slug)
         if number and not any(p.key == f"part-{number}" for p in body):
             intro = texts.part_intros[number - 1] if number - 1 < len(texts.part_intros) else ()
-            body.append(layout_divider(book.parts[number - 1], number, intro, layout, book.language,
-                                       book.words("part", number=number)))
+            part, heading = book.parts[number - 1], book.words("part", number=number)
+            body.append(cache.remember("piece", ("divider", part, number, intro, layout, layout_assets(layout),
+                                                 book.language, heading),
+                                       functools.partial(layout_divider, part, number, intro, layout,
+                                                         book.language, heading)))
         body.append(piece_of[slug])
     return body
 
@@ -212,7 +212,21 @@ def _contents_lines(book: BookConfig, entries: Sequence[Entry], body: list[Piece
     return lines
 
 
-def _index_piece(book: BookConfig, layout: Layout, entries: Sequence[Entry], label_of: dict[str, str]) -> Piece:
+def _listing(book: BookConfig, layout: Layout, kind: str, title: str, items: list[ContentsLine | str],
+             cache: RecordCache) -> Piece:
+    """The contents or the index, rendered again only when one of its lines changed."""
+    return _render(cache, book, layout, render_listing, kind, title, items)
+
+
+def _render(cache: RecordCache, book: BookConfig, layout: Layout, render: Callable[..., Piece], *args: Any,
+            **options: Any) -> Piece:
+    """``render(book, layout, *args)``, or the piece it made last time from the same values."""
+    parts = (render.__name__, book, layout, layout_assets(layout), args, sorted(options.items()))
+    return cache.remember("piece", parts, functools.partial(render, book, layout, *args, **options))
+
+
+def _index_piece(book: BookConfig, layout: Layout, entries: Sequence[Entry], label_of: dict[str, str],
+                 cache: RecordCache) -> Piece:
     """Contributors by family name, grouped by initial letter, each with the entry's linked page."""
     contributors = sorted((e.contribution for e in entries),
                           key=lambda c: (collation_key(index_name(c.name, c.sort_as)), c.slug))
@@ -225,7 +239,7 @@ def _index_piece(book: BookConfig, layout: Layout, entries: Sequence[Entry], lab
             items.append(letter)
         shown = c.sort_as or index_name(c.name, "", inverted=True)
         items.append(ContentsLine(c.slug, shown, c.title, label_of[c.slug]))
-    return render_listing(book, layout, "index", book.words("index"), items)
+    return _listing(book, layout, "index", book.words("index"), items, cache)
 
 
 def index_name(name: str, sort_as: str, *, inverted: bool = False) -> str:
@@ -288,137 +302,207 @@ def _piece_furniture(book: BookConfig, layout: Layout, piece: Piece, start: int,
     return pages
 
 
-def _outline(writer: PdfWriter, book: BookConfig, body: list[Piece], entries: Sequence[Entry],
+def _outline(pdf: pikepdf.Pdf, book: BookConfig, body: list[Piece], entries: Sequence[Entry],
              start_of: dict[str, int], label_of: dict[str, str]) -> tuple[TocLine, ...]:
     """Bookmarks (parts as parents of their entries), one named destination per entry."""
     by_slug = {e.contribution.slug: e.contribution for e in entries}
-    if "intro" in start_of:
-        writer.add_outline_item(title=book.words("introduction"), page_number=start_of["intro"])
-    writer.add_outline_item(title=book.words("contents"), page_number=start_of["contents"])
-    toc, parent, part_title = [], None, ""
-    for piece in body:
-        if piece.kind == "divider":
-            number = int(piece.key.split("-")[1])
-            part_title = book.parts[number - 1].title
-            parent = writer.add_outline_item(title=book.words("part_title", number=number, title=part_title),
-                                             page_number=start_of[piece.key])
-            writer.add_named_destination(title=piece.key, page_number=start_of[piece.key])
-            continue
-        c = by_slug[piece.key]
-        writer.add_outline_item(title=f"{c.name}: {c.title}", page_number=start_of[c.slug], parent=parent)
-        writer.add_named_destination(title=c.slug, page_number=start_of[c.slug])
-        toc.append(TocLine(c.slug, c.title, c.name, label_of[c.slug], start_of[c.slug], part_title))
-    writer.add_outline_item(title=book.words("index"), page_number=start_of["index"])
-    if "about" in start_of:
-        writer.add_outline_item(title=book.words("about_editor"), page_number=start_of["about"])
+    destinations = pikepdf.NameTree.new(pdf)
+    pdf.Root.Names = pikepdf.Dictionary(Dests=destinations.obj)
+    pages = pdf.pages
+    toc: list[TocLine] = []
+    with pdf.open_outline() as outline:
+        items = outline.root
+        if "intro" in start_of:
+            items.append(OutlineItem(book.words("introduction"), start_of["intro"]))
+        items.append(OutlineItem(book.words("contents"), start_of["contents"]))
+        parent, part_title = items, ""
+        for piece in body:
+            if piece.kind == "divider":
+                number = int(piece.key.split("-")[1])
+                part_title = book.parts[number - 1].title
+                item = OutlineItem(book.words("part_title", number=number, title=part_title), start_of[piece.key])
+                items.append(item)
+                parent = item.children
+                destinations[piece.key] = _fit(pages[start_of[piece.key]])
+                continue
+            c = by_slug[piece.key]
+            parent.append(OutlineItem(f"{c.name}: {c.title}", start_of[c.slug]))
+            destinations[c.slug] = _fit(pages[start_of[c.slug]])
+            toc.append(TocLine(c.slug, c.title, c.name, label_of[c.slug], start_of[c.slug], part_title))
+        items.append(OutlineItem(book.words("index"), start_of["index"]))
+        if "about" in start_of:
+            items.append(OutlineItem(book.words("about_editor"), start_of["about"]))
     return tuple(toc)
 
 
-def _shift(page, dx: float, dy: float) -> None:  # type: ignore[no-untyped-def]
-    """Move a page's content and its link rectangles by (dx, dy)."""
-    page.add_transformation(Transformation().translate(dx, dy))
-    for annotation in page.get("/Annots") or []:
-        annotation = annotation.get_object()
-        x1, y1, x2, y2 = (float(v) for v in annotation["/Rect"])
-        annotation[NameObject("/Rect")] = ArrayObject(
-            [FloatObject(x1 + dx), FloatObject(y1 + dy), FloatObject(x2 + dx), FloatObject(y2 + dy)])
+def _fit(page: pikepdf.Page) -> pikepdf.Array:
+    """A destination showing the whole page."""
+    return pikepdf.Array([page.obj, Name.Fit])
 
 
-def _add_print_marks(writer: PdfWriter, layout: Layout) -> None:
+def _add_link(pdf: pikepdf.Pdf, page: pikepdf.Page, rect: tuple[float, float, float, float],
+              target: pikepdf.Page) -> None:
+    link = pdf.make_indirect(pikepdf.Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=pikepdf.Array(rect),
+                                                Border=pikepdf.Array([0, 0, 0]), Dest=_fit(target)))
+    if Name.Annots not in page.obj:
+        page.obj.Annots = pikepdf.Array()
+    page.obj.Annots.append(link)
+
+
+def _shift(page: pikepdf.Page, dx: float, dy: float) -> None:
+    """Move a page's content and its link rectangles by (dx, dy).
+
+    The move is a ``cm`` put before the page's own content, which :meth:`_Writer.stamp`
+    and print marks then wrap in ``q … Q``; the content itself is never parsed.
+    """
+    page.contents_add(f"1 0 0 1 {dx:.4f} {dy:.4f} cm\n".encode(), prepend=True)
+    for annotation in page.obj.get(Name.Annots) or []:
+        x1, y1, x2, y2 = (float(v) for v in annotation.Rect)
+        annotation.Rect = pikepdf.Array([x1 + dx, y1 + dy, x2 + dx, y2 + dy])
+
+
+def _add_print_marks(writer: _Writer, layout: Layout) -> None:
     """Grow every page by the bleed and a margin for crop marks; TrimBox and BleedBox say where to cut."""
-    marks = PdfReader(io.BytesIO(print_marks_page(layout))).pages[0]
+    source = pikepdf.open(io.BytesIO(print_marks_page(layout)))
+    marks = writer.form(source, source.pages[0])
     slug = layout.bleed + 24
     width, height = layout.page_width, layout.page_height
-    for page in writer.pages:
+    for page in writer.pdf.pages:
         _shift(page, slug, slug)
-        page.mediabox = RectangleObject([0, 0, width + 2 * slug, height + 2 * slug])
-        page.cropbox = RectangleObject([0, 0, width + 2 * slug, height + 2 * slug])
-        page.trimbox = RectangleObject([slug, slug, slug + width, slug + height])
-        page.bleedbox = RectangleObject([slug - layout.bleed, slug - layout.bleed,
-                                         slug + width + layout.bleed, slug + height + layout.bleed])
-        page.merge_page(marks)
+        box = pikepdf.Array([0, 0, width + 2 * slug, height + 2 * slug])
+        page.obj.MediaBox = box
+        page.obj.CropBox = box
+        page.obj.TrimBox = pikepdf.Array([slug, slug, slug + width, slug + height])
+        page.obj.BleedBox = pikepdf.Array([slug - layout.bleed, slug - layout.bleed,
+                                           slug + width + layout.bleed, slug + height + layout.bleed])
+        writer.draw_over(page, marks, "/PrintMarks")
 
 
 def standalone(piece: Piece) -> bytes:
     """A piece's pages as a PDF of its own, fonts embedded: a contributor's proof."""
-    writer = PdfWriter()
-    shared: dict[str, IndirectObject] = {}
-    _share_fonts(PdfReader(io.BytesIO(font_carrier(piece.fonts))), writer, shared)
-    reader = PdfReader(io.BytesIO(piece.pdf))
-    _share_fonts(reader, writer, shared)
-    for page in reader.pages:
-        writer.add_page(page)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    writer = _Writer(font_carrier(piece.fonts))
+    writer.append(piece.pdf)
+    return writer.save()
 
 
-def _stamp(writer: PdfWriter, overlay: PdfReader, wanted: list[bool]) -> None:
-    """Draw overlay page *i* on book page *i* as a form XObject, without parsing either page's content.
+class _Writer:
+    """The book being written with pikepdf (qpdf): pieces are copied in, never re-parsed in Python.
 
-    The page's own content is wrapped in ``q … Q`` so nothing it leaves in the
-    graphics state can move the furniture; the wrappers are shared by every page.
+    Every piece names its font subsets as stubs; the first time a subset is met
+    its full copy is taken from the font carrier (:func:`~anthology.fonts.font_carrier`),
+    and every page that uses it points there, so the book embeds each subset once.
+    The sources stay open until :meth:`save`, since qpdf copies their streams then.
     """
-    save = writer._add_object(_stream(b"q\n"))  # pypdf adds objects this way
-    restore = writer._add_object(_stream(b"Q\nq /Furniture Do Q\n"))
-    for page, source, stamp in zip(writer.pages, overlay.pages, wanted, strict=True):
-        if not stamp:
-            continue
-        content = source["/Contents"].get_object()
-        form = StreamObject()
-        form.update({key: value for key, value in content.items() if key in ("/Filter", "/DecodeParms")})
-        form.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
-                     NameObject("/BBox"): source.mediabox,
-                     NameObject("/Resources"): source["/Resources"].get_object().clone(writer)})
-        form._data = content._data  # the encoded bytes, copied as they are
-        resources = page["/Resources"].get_object()
-        xobjects = resources.get("/XObject")
-        xobjects = xobjects.get_object() if xobjects is not None else DictionaryObject()
-        xobjects[NameObject("/Furniture")] = writer._add_object(form)
-        resources[NameObject("/XObject")] = xobjects
-        existing = page.raw_get("/Contents")  # the reference: a stream must stay an indirect object
-        existing = list(existing.get_object()) if isinstance(existing.get_object(), ArrayObject) else [existing]
-        page[NameObject("/Contents")] = ArrayObject([save, *existing, restore])
+
+    def __init__(self, carrier: bytes) -> None:
+        self.pdf = pikepdf.new()
+        self._carrier = pikepdf.open(io.BytesIO(carrier))
+        self._sources: dict[int, pikepdf.Pdf] = {}
+        self._keep(self._carrier)
+        self._carried = {str(font.BaseFont): font for page in self._carrier.pages
+                         for font in (page.Resources.get(Name.Font) or {}).values()}
+        self._fonts: dict[str, pikepdf.Object] = {}
+        self._font_dicts: dict[tuple[tuple[str, str], ...], pikepdf.Object] = {}
+        self._save = self.pdf.make_stream(b"q\n")
+        self._restore = self.pdf.make_stream(b"Q\n")
+
+    def append(self, data: bytes) -> None:
+        """Copy a piece's pages to the end of the book, its font stubs left behind."""
+        source = self._keep(pikepdf.open(io.BytesIO(data)))
+        first = len(self.pdf.pages)
+        self.pdf.pages.extend(source.pages)
+        for page in self.pdf.pages[first:]:
+            self._share_fonts(page.obj.get(Name.Resources))
+
+    def form(self, source: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Object:
+        """A page of another PDF as a form XObject of the book, its encoded content copied as it is."""
+        self._keep(source)
+        content = page.obj.Contents
+        form = pikepdf.Stream(source, b"")
+        form.write(content.read_raw_bytes(), filter=content.get(Name.Filter),
+                   decode_parms=content.get(Name.DecodeParms))
+        form.Type, form.Subtype, form.BBox = Name.XObject, Name.Form, page.obj.MediaBox
+        form.Resources = page.obj.Resources
+        copied = self.pdf.copy_foreign(form)
+        self._share_fonts(copied.Resources)
+        return copied
+
+    def stamp(self, overlay: pikepdf.Pdf, wanted: list[bool]) -> None:
+        """Draw overlay page *i* on book page *i* as a form XObject, without parsing either page's content."""
+        for page, source, stamp in zip(self.pdf.pages, overlay.pages, wanted, strict=True):
+            if stamp:
+                self.draw_over(page, self.form(overlay, source), "/Furniture")
+
+    def draw_over(self, page: pikepdf.Page, form: pikepdf.Object, name: str) -> None:
+        """Wrap the page's own content in ``q … Q`` so nothing it leaves in the graphics state moves ``form``."""
+        resources = page.obj.get(Name.Resources)
+        if resources is None:
+            page.obj.Resources = resources = pikepdf.Dictionary()
+        if Name.XObject not in resources:
+            resources.XObject = pikepdf.Dictionary()
+        resources.XObject[name] = form
+        contents = page.obj.get(Name.Contents)
+        existing = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents else []
+        draw = self.pdf.make_stream(f"Q\nq {name} Do Q\n".encode())
+        page.obj.Contents = pikepdf.Array([self._save, *existing, draw])
+
+    def save(self) -> bytes:
+        """The finished PDF; the same pieces always give the same bytes (the file ID is a content hash)."""
+        buffer = io.BytesIO()
+        self.pdf.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        for source in self._sources.values():
+            source.close()
+        self.pdf.close()
+        return buffer.getvalue()
+
+    def _keep(self, source: pikepdf.Pdf) -> pikepdf.Pdf:
+        self._sources.setdefault(id(source), source)
+        return source
+
+    def _share_fonts(self, resources: pikepdf.Object | None) -> None:
+        """Point a copied page's (or form's) fonts at the book's one full copy of each subset."""
+        fonts = resources.get(Name.Font) if resources is not None else None
+        if fonts is not None:
+            resources.Font = self._font_dict(tuple(sorted((str(key), str(font.BaseFont))
+                                                          for key, font in fonts.items())))
+
+    def _font_dict(self, named: tuple[tuple[str, str], ...]) -> pikepdf.Object:
+        """One shared /Font dictionary for every page that names the same subsets the same way."""
+        if named not in self._font_dicts:
+            fonts = pikepdf.Dictionary()
+            for key, base in named:
+                if base not in self._fonts:
+                    self._fonts[base] = self.pdf.copy_foreign(self._carried[base])
+                fonts[key] = self._fonts[base]
+            self._font_dicts[named] = self.pdf.make_indirect(fonts)
+        return self._font_dicts[named]
 
 
-def _stream(data: bytes) -> StreamObject:
-    stream = StreamObject()
-    stream._data = data
-    return stream
+def _page_labels(pdf: pikepdf.Pdf, labels: Sequence[PageRange]) -> None:
+    tree = pikepdf.NumberTree.new(pdf)
+    for label in labels:
+        entry = pikepdf.Dictionary()
+        if label.style:
+            entry.S = Name(label.style)
+        if label.prefix:
+            entry.P = pikepdf.String(label.prefix)
+        if label.start != 1:
+            entry.St = label.start
+        tree[label.first_index] = entry
+    pdf.Root.PageLabels = tree.obj
 
 
-def _share_fonts(reader: PdfReader, writer: PdfWriter, shared: dict[str, IndirectObject]) -> None:
-    """Point the reader's font resources at the writer's first copy of each identical font."""
-    seen: set[int] = set()
-    for page in reader.pages:
-        resources = page.get("/Resources")
-        fonts = resources.get_object().get("/Font") if resources else None
-        fonts = fonts.get_object() if fonts is not None else None
-        if fonts is None or id(fonts) in seen:
-            continue
-        seen.add(id(fonts))
-        for name in list(fonts.keys()):
-            reference = fonts.raw_get(name)
-            if not isinstance(reference, IndirectObject):
-                continue
-            key = str(reference.get_object()["/BaseFont"])
-            if key not in shared:
-                shared[key] = reference.clone(writer)
-            fonts[NameObject(name)] = shared[key]
-
-
-def _metadata(writer: PdfWriter, book: BookConfig) -> None:
+def _metadata(pdf: pikepdf.Pdf, book: BookConfig) -> None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = time.gmtime(int(epoch)) if epoch and epoch.isdigit() else time.gmtime()
     stamp = time.strftime("D:%Y%m%d%H%M%S+00'00'", moment)
-    info = {"/Title": book.title, "/Creator": "anthology", "/Producer": "anthology (ReportLab, pypdf)",
+    info = {"/Title": book.title, "/Creator": "anthology", "/Producer": "anthology (ReportLab, pikepdf)",
             "/CreationDate": stamp, "/ModDate": stamp}
     if book.editor:
         info["/Author"] = book.editor
     if book.subtitle:
         info["/Subject"] = book.subtitle
-    writer.add_metadata(info)
-    writer.root_object[NameObject("/Lang")] = TextStringObject(book.language)
-    writer.page_mode = "/UseOutlines"
-    preferences = writer.create_viewer_preferences()
-    preferences.display_doctitle = True
+    pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary({key: pikepdf.String(value) for key, value in info.items()}))
+    pdf.Root.Lang = pikepdf.String(book.language)
+    pdf.Root.PageMode = Name.UseOutlines
+    pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)

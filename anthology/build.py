@@ -15,30 +15,36 @@ import stat
 import sys
 import time
 import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from tqdm import tqdm
-
-from .assemble import LATIN_FOLD, BookTexts, assemble
-from .cache import CACHE_FOLDER, EntryCache, entry_key, program_fingerprint
+from .cache import CACHE_FOLDER, EntryCache, RecordCache, digest_of, entry_key, program_fingerprint
 from .diagnostics import Diagnostic, Report
-from .epub import Edition, make_epub
 from .errors import ProjectError
-from .layout.entry import describe_overflow, fit_entry, layout_entry, overflow
-from .model import Block, Book, Entry, Layout, Piece, Position
+from .load import read_bytes
+from .model import Block, Book, BookConfig, Contribution, Entry, Layout, Limits, Piece, Position
 from .publish import write_atomically
-from .text import parse_entry, parse_markdown
 from .validate import (
     Project,
     Rejected,
+    check_contribution,
     check_drawn_glyphs,
     figure_files,
+    figures,
     load_figures,
     validate_project,
     warn_unused_files,
 )
+
+if TYPE_CHECKING:
+    from .assemble import BookTexts
+    from .epub import Edition
+
+# The layout, text and assembly stages (ReportLab's platypus, markdown-it, pikepdf) are
+# imported where they are used: a build with nothing to do never loads them.
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,8 @@ class CheckedProject:
     """The book's own texts (introduction, part introductions, About the editor), parsed."""
     rejected: tuple[Rejected, ...] = ()
     """Contributions left out because of their errors (only with ``skip_invalid``)."""
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """slug → the hash an entry's checked record is kept under (see :func:`~anthology.cache.entry_key`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +81,24 @@ class BuildResult:
     """Where the EPUB was written (also when nothing changed)."""
 
 
-def check_project(root: Path, skip_invalid: bool = False,
-                  layout: str | None = None) -> tuple[CheckedProject | None, Report]:
+def check_project(root: Path, skip_invalid: bool = False, layout: str | None = None, *,
+                  cache: bool = True, jobs: int | None = None) -> tuple[CheckedProject | None, Report]:
     """Run every check on a project; the report lists all problems found.
 
     A contribution with errors is an error in the report, unless ``skip_invalid``
     is set: then it is left out and listed in ``CheckedProject.rejected``, and the
     report holds only what concerns the book as a whole. ``layout`` overrides
-    the one anthology.yaml names.
+    the one anthology.yaml names. With ``cache`` a contribution whose files are
+    unchanged since the last check is not read again (see :class:`_Checker`);
+    many changed ones are checked in ``jobs`` worker processes.
     """
+    from .assemble import BookTexts
+    from .text import parse_markdown
+
+    root = root.resolve()
     report = Report()
-    project = validate_project(root, report, layout)
+    checker = _Checker(RecordCache(root / CACHE_FOLDER if cache else None), jobs)
+    project = validate_project(root, report, layout, checker)
     if project is None:
         return None, report
     book = project.book
@@ -103,10 +118,14 @@ def check_project(root: Path, skip_invalid: bool = False,
     entries: list[Entry] = []
     rejected = list(project.rejected)
     used: set[Path] = set()
+    sources: dict[str, str] = {}
     for contribution in project.contributions:
-        own = Report()
-        entry = load_figures(parse_entry(contribution, own, book.language), book.limits, own)
-        check_drawn_glyphs(entry.blocks, contribution.body, contribution.body_position, layout_in_use, own)
+        if contribution.source in checker.sources:
+            sources[contribution.slug] = checker.sources[contribution.source]
+        parsed = checker.parsed.get(contribution.source)
+        if parsed is None:
+            parsed = _parse(contribution, book.limits, layout_in_use, book.language)
+        entry, own = parsed
         used |= {contribution.source, contribution.body_position.path, *figure_files(entry.blocks)}
         if contribution.photo:
             used.add(contribution.photo.path)
@@ -121,7 +140,128 @@ def check_project(root: Path, skip_invalid: bool = False,
     elif not entries:
         report.error(Position(book.root / "contributions"), "every contribution has errors; there is nothing to build",
                      "run 'anthology check' and fix at least one entry")
-    return CheckedProject(project, tuple(entries), texts, tuple(sorted(rejected, key=lambda r: r.source))), report
+    return CheckedProject(project, tuple(entries), texts, tuple(sorted(rejected, key=lambda r: r.source)),
+                          sources), report
+
+
+def _parse(contribution: Contribution, limits: Limits, layout: Layout, language: str) -> tuple[Entry, Report]:
+    """A checked contribution's body parsed, its figures loaded, every character checked as drawn."""
+    from .text import parse_entry
+
+    own = Report()
+    entry = load_figures(parse_entry(contribution, own, language), limits, own)
+    check_drawn_glyphs(entry.blocks, contribution.body, contribution.body_position, layout, own)
+    return entry, own
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A contribution checked and its body parsed: what the record cache keeps."""
+
+    contribution: Contribution | None
+    report: Report
+    """The contribution's own diagnostics from checking."""
+    parsed: tuple[Entry, Report] | None
+    """The parsed entry and the parser's diagnostics (None when checking failed)."""
+    images: tuple[tuple[Path, str], ...] = ()
+    """Each image file it uses (headshot, figures) with the SHA-256 it had then."""
+    kept: bool = False
+    """Whether it could be kept (no errors, every figure loaded, every image readable)."""
+
+
+class _Checker:
+    """A :data:`~anthology.validate.ContributionReader` that remembers what it checked.
+
+    A record is keyed by the contribution's files (names, contents, whether they
+    are links), the book and layout it is checked against and this program, so an
+    edit re-checks only the edited entry; the images it uses are verified against
+    the record (same resolved path, still no link, same bytes). Entries with errors,
+    or with a figure that could not be loaded, are not kept: their problems are
+    found afresh each time. Contributions not in the cache are checked in worker
+    processes when there are many; each worker writes its own records.
+    """
+
+    def __init__(self, cache: RecordCache, jobs: int | None) -> None:
+        self.cache, self.jobs = cache, jobs
+        self.parsed: dict[Path, tuple[Entry, Report]] = {}
+        self.sources: dict[Path, str] = {}
+        """What each kept record stands for: its key and its images' hashes, hashed."""
+
+    def __call__(self, folder: Path, items: list[tuple[Path, list[Path]]], printing: Any,
+                 book: BookConfig | None, layout: Layout | None) -> list[tuple[Contribution | None, Report]]:
+        if book is None or layout is None:  # the project itself has errors: report, nothing to parse or keep
+            return [check_contribution(folder, path, bodies, printing) for path, bodies in items]
+        keys = [_contribution_key(path, bodies, printing, book, layout) if self.cache.key else None
+                for path, bodies in items]
+        results: dict[int, _Checked] = {}
+        for index, key in enumerate(keys):
+            found = self.cache.get("checked", key) if key else None
+            if isinstance(found, _Checked) and _images_unchanged(found.images, book.limits):
+                results[index] = found
+        todo = [i for i in range(len(items)) if i not in results]
+        tasks = [(folder, *items[i], printing, book, layout, self.cache, keys[i]) for i in todo]
+        for index, checked in zip(todo, _map(_check, tasks, self.jobs), strict=True):
+            results[index] = checked
+        out = []
+        for index, (path, _) in enumerate(items):
+            checked = results[index]
+            if checked.parsed is not None:
+                self.parsed[path] = checked.parsed
+            if keys[index] and checked.kept:
+                self.sources[path] = digest_of(keys[index], checked.images)
+            out.append((checked.contribution, checked.report))
+        return out
+
+
+def _check(task: tuple[Path, Path, list[Path], Any, BookConfig, Layout, RecordCache, str | None]) -> _Checked:
+    """Check and parse one contribution, in whichever process runs it, and keep the result."""
+    folder, path, bodies, printing, book, layout, cache, key = task
+    contribution, report = check_contribution(folder, path, bodies, printing)
+    if contribution is None:
+        return _Checked(None, report, None)
+    entry, own = _parse(contribution, book.limits, layout, book.language)
+    used = [contribution.photo] if contribution.photo else []
+    loaded = all(figure.image is not None for figure in figures(entry.blocks))
+    used += [figure.image for figure in figures(entry.blocks) if figure.image is not None]
+    images = tuple((photo.path, _image_digest(photo.path, book.limits)) for photo in used)
+    kept = loaded and not own.errors and all(digest for _, digest in images)
+    checked = _Checked(contribution, report, (entry, own), images, kept)
+    if key and kept:
+        cache.put("checked", key, checked)
+    return checked
+
+
+def _contribution_key(path: Path, bodies: list[Path], printing: Any, book: BookConfig, layout: Layout) -> str | None:
+    """What checking a contribution depends on, hashed; None when its files cannot simply be read."""
+    limits = printing.limits
+    parts: list[object] = [printing, book.language, book.limits, layout]
+    for file in [path, *bodies]:
+        try:
+            regular = stat.S_ISREG(file.lstat().st_mode)  # a link is never opened, not even to be refused
+        except OSError:
+            return None
+        data = read_bytes(file, Report(), limits.body_bytes + limits.metadata_bytes) if regular else None
+        if data is None:
+            return None  # a link, too big…: checked afresh, which reports it
+        parts += [str(file), data]
+    return digest_of(*parts)
+
+
+def _images_unchanged(images: tuple[tuple[Path, str], ...], limits: Limits) -> bool:
+    for path, digest in images:
+        try:
+            unmoved = path.resolve() == path
+        except (OSError, RuntimeError):
+            return False
+        if not unmoved or _image_digest(path, limits) != digest:
+            return False
+    return True
+
+
+def _image_digest(path: Path, limits: Limits) -> str:
+    """SHA-256 of an image file; empty when it is not (or no longer) a regular file within the size cap."""
+    data = read_bytes(path, Report(), limits.photo_bytes)
+    return hashlib.sha256(data).hexdigest() if data is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +273,9 @@ class LaidOut:
     failed: tuple[Rejected, ...] = ()
     """Entries whose layout raised: each with one error naming the entry, never a traceback."""
 
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 PARALLEL_FROM = 12
 """Below this many entries to render, starting worker processes costs more than it saves."""
@@ -148,31 +291,24 @@ def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = Fals
     returned in ``failed`` with an error against its file: one contributor's
     text never takes the whole book down.
     """
+    from tqdm import tqdm
+
     layout, language = checked.project.layout, checked.project.book.language
     cache = cache or EntryCache(None)
-    keys = [entry_key(entry, layout, language, fit) for entry in checked.entries]
+    keys = [entry_key(entry, layout, language, fit, checked.sources.get(entry.contribution.slug))
+            for entry in checked.entries]
     pieces: dict[int, Piece | str] = {}
     for index, key in enumerate(keys):
         found = cache.get(key)
         if found is not None:
             pieces[index] = found
     todo = [i for i in range(len(keys)) if i not in pieces]
-    tasks = [(checked.entries[i], layout, language, fit) for i in todo]
-    workers = min(jobs or os.cpu_count() or 1, len(tasks) // (PARALLEL_FROM // 2) or 1)
+    tasks = [(checked.entries[i], layout, language, fit, cache, keys[i]) for i in todo]
     with tqdm(total=len(keys), initial=len(pieces), unit="entry", desc="laying out", delay=1.0,
               disable=None if progress else True, file=sys.stderr, leave=False) as bar:
-        if workers > 1 and len(tasks) >= PARALLEL_FROM:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent,
-                                     initargs=(os.getpid(),)) as pool:
-                results = pool.map(_lay_out, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
-                for index, piece in zip(todo, results, strict=True):
-                    pieces[index] = piece
-                    bar.update()
-        else:
-            for index, task in zip(todo, tasks, strict=True):
-                pieces[index] = _lay_out(task)
-                bar.update()
+        for index, piece in zip(todo, _map(_lay_out, tasks, jobs), strict=True):
+            pieces[index] = piece
+            bar.update()
     entries, laid_out, failed = [], [], []
     for index, entry in enumerate(checked.entries):
         piece = pieces[index]
@@ -183,8 +319,6 @@ def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = Fals
                 "simplify the text around the construct named (or leave the entry out with --skip-invalid), "
                 "and report it: this is a bug"),)))
             continue
-        if index in todo:
-            cache.put(keys[index], piece)
         _report_budget(entry, piece, layout, fit, report)
         entries.append(entry)
         laid_out.append(piece)
@@ -199,16 +333,36 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _lay_out(task: tuple[Entry, Layout, str, bool]) -> Piece | str:
-    """One entry, in whichever process runs it; a failure comes back as its message, never raised."""
-    entry, layout, language, fit = task
+def _lay_out(task: tuple[Entry, Layout, str, bool, EntryCache, str]) -> Piece | str:
+    """One entry, in whichever process runs it (which also keeps it in the cache);
+    a failure comes back as its message, never raised."""
+    from .layout.entry import fit_entry, layout_entry
+
+    entry, layout, language, fit, cache, key = task
     try:
-        return fit_entry(entry, layout, language) if fit else layout_entry(entry, layout, language)
+        piece = fit_entry(entry, layout, language) if fit else layout_entry(entry, layout, language)
     except Exception as error:  # a ReportLab LayoutError, IndexError…: a diagnostic for this entry alone
         return f"{type(error).__name__}: {str(error)[:200]}"
+    cache.put(key, piece)
+    return piece
+
+
+def _map(function: Callable[[T], R], tasks: list[T], jobs: int | None) -> Iterator[R]:
+    """``function`` over ``tasks`` in order: in worker processes, one per core (``jobs``),
+    when there are enough tasks to pay for starting them; the results are the same either way."""
+    workers = min(jobs or os.cpu_count() or 1, len(tasks) // (PARALLEL_FROM // 2) or 1)
+    if workers > 1 and len(tasks) >= PARALLEL_FROM:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
+            yield from pool.map(function, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
+    else:
+        yield from map(function, tasks)
 
 
 def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report: Report) -> None:
+    from .layout.entry import describe_overflow, overflow
+
     where = entry.contribution.body_position
     over = overflow(piece, layout)
     if piece.fit and over is None:
@@ -242,7 +396,7 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     beside the PDF with the suffix ``.epub``. The EPUB is made from the same
     entries, but the book is always assembled, since its page numbers are the PDF's.
     """
-    started = time.perf_counter()
+    started, since = time.perf_counter(), time.time()
     root = root.resolve()
     folder = root / CACHE_FOLDER if cache else None
     options = {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
@@ -252,7 +406,7 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     if previous:
         return BuildResult(None, previous[0], time.perf_counter() - started, Report(), unchanged=True,
                            edition_output=previous[-1] if "epub" in formats else None)
-    checked, report = check_project(root, skip_invalid, layout)
+    checked, report = check_project(root, skip_invalid, layout, cache=cache, jobs=jobs)
     if final and checked is not None:
         for entry in checked.entries:
             c = entry.contribution
@@ -275,8 +429,12 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
                          "run 'anthology check --layout' and fix at least one entry")
             raise ProjectError(report)
     entry_cache.prune()
+    from .assemble import assemble
+
+    records = RecordCache(folder)
     book = assemble(book_config, checked.project.layout, checked.texts, checked.entries, laid_out.pieces,
-                    for_print=for_print)
+                    for_print=for_print, cache=records)
+    records.prune(since)
     pdf_target = default_output(book_config.root, book_config.title)
     written: dict[Path, bytes] = {}
     if "pdf" in formats:
@@ -284,6 +442,8 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
         written[pdf_target] = book.pdf
     edition = edition_target = None
     if "epub" in formats:
+        from .epub import make_epub
+
         edition = make_epub(book_config, checked.project.layout, checked.texts, checked.entries, book)
         edition_target = pdf_target.with_suffix(".epub") if "pdf" in formats or not output else output
         written[edition_target] = edition.data
@@ -349,5 +509,7 @@ def default_output(root: Path, title: str) -> Path:
 
 def slugify(text: str) -> str:
     """'Łukasz Wróbel' → 'lukasz-wrobel': ASCII letters and digits joined by hyphens."""
+    from .assemble import LATIN_FOLD
+
     ascii_text = unicodedata.normalize("NFKD", text.translate(LATIN_FOLD)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

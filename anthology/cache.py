@@ -16,11 +16,15 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import hmac
 import json
 import os
+import pickle
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from . import __version__
 from .fonts import FAMILIES
@@ -28,6 +32,7 @@ from .model import Entry, Layout, Piece
 from .publish import running
 
 CACHE_FOLDER = ".anthology-cache"
+V = TypeVar("V")
 PACKAGE = Path(__file__).parent
 
 
@@ -44,16 +49,33 @@ def program_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def entry_key(entry: Entry, layout: Layout, language: str, fit: bool) -> str:
-    """Everything an entry's rendering depends on, hashed."""
+def entry_key(entry: Entry, layout: Layout, language: str, fit: bool, source: str | None = None) -> str:
+    """Everything an entry's rendering depends on, hashed.
+
+    ``source`` is the hash its checked record was kept under (its files and images,
+    what they were checked against, this program), which fixes the entry as surely
+    as its whole ``repr`` and costs nothing to compute; without one the entry
+    itself is hashed, with its images' pixels (which its ``repr`` leaves out).
+    """
     digest = hashlib.sha256(program_fingerprint().encode())
     digest.update(repr((layout, language, fit)).encode())
-    for asset in (layout.cover_image, layout.logo):
-        digest.update(asset.read_bytes() if asset else b"-")
+    digest.update(layout_assets(layout))
+    if source:
+        digest.update(b"source:" + source.encode())
+        return digest.hexdigest()
     digest.update(repr(entry).encode())
-    photo = entry.contribution.photo
-    digest.update(hashlib.sha256(photo.jpeg).digest() if photo else b"-")
+    from .validate import figures  # validate reads the images; this only hashes them
+
+    images = [entry.contribution.photo, *(figure.image for figure in figures(entry.blocks))]
+    for image in images:
+        digest.update(hashlib.sha256(image.jpeg).digest() if image else b"-")
     return digest.hexdigest()
+
+
+def layout_assets(layout: Layout) -> bytes:
+    """The layout's image files, whose contents its repr does not show."""
+    return b"".join(hashlib.sha256(asset.read_bytes()).digest() if asset else b"-"
+                    for asset in (layout.cover_image, layout.logo))
 
 
 class EntryCache:
@@ -111,11 +133,9 @@ class EntryCache:
         records: list[tuple[float, Path]] = []
         for path in (self.folder / "entries").glob("*/*"):
             try:
-                if path.name.endswith(".tmp"):
-                    pid = path.name.split(".")[1]
-                    if not (pid.isdigit() and running(int(pid))):
-                        path.unlink()
-                        removed += 1
+                if _killed_writers(path):
+                    path.unlink()
+                    removed += 1
                 elif path.suffix == ".json" and path.stem not in self.used:
                     records.append((path.stat().st_mtime, path))
             except OSError:
@@ -133,6 +153,14 @@ class EntryCache:
         return base.with_suffix(".pdf"), base.with_suffix(".json")
 
 
+def _killed_writers(path: Path) -> bool:
+    """A temporary file (see :func:`_replace`) whose writer is no longer running."""
+    if not path.name.endswith(".tmp"):
+        return False
+    pid = path.name.split(".")[1]
+    return not (pid.isdigit() and running(int(pid)))
+
+
 _RECORD_TYPES = {"cache_key": str, "key": str, "page_count": int, "last_page_height": (int, float), "fit": str,
                  "fonts": list, "sha256": str}
 
@@ -143,6 +171,127 @@ def _is_record(meta: object, key: str) -> bool:
                                            for name, kind in _RECORD_TYPES.items())
             and meta["cache_key"] == key and meta["page_count"] > 0
             and all(isinstance(font, str) for font in meta["fonts"]))
+
+
+class RecordCache:
+    """Python values kept between builds (checked contributions, rendered listings), signed.
+
+    A record is a pickle, and unpickling runs code, so each one carries an
+    HMAC-SHA256 made with a key kept outside the project (see :func:`signing_key`):
+    a record that someone else wrote into ``.anthology-cache/`` (a project folder
+    received from elsewhere) fails the check and is ignored, never loaded.
+    Without a key (no writable user cache folder) nothing is stored.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.key = signing_key() if folder is not None else None
+
+    def get(self, kind: str, key: str) -> object | None:
+        if self.folder is None or self.key is None:
+            return None
+        try:
+            data = self._path(kind, key).read_bytes()
+        except OSError:
+            return None
+        signature, body = data[:32], data[32:]
+        if not hmac.compare_digest(signature, hmac.new(self.key, body, hashlib.sha256).digest()):
+            return None
+        try:
+            value = pickle.loads(body)
+        except Exception:  # a record from another version of a class: simply made again
+            return None
+        with contextlib.suppress(OSError):
+            os.utime(self._path(kind, key))  # last used, for pruning
+        return value
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        if self.folder is None or self.key is None:
+            return
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        path = self._path(kind, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _replace(path, hmac.new(self.key, body, hashlib.sha256).digest() + body)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    def remember(self, kind: str, parts: object, make: Callable[[], V]) -> V:
+        """The value kept under ``parts`` (hashed), or ``make()``'s, kept for next time."""
+        if self.key is None:
+            return make()
+        key = digest_of(kind, parts)
+        found = self.get(kind, key)
+        if found is None:
+            found = make()
+            self.put(kind, key, found)
+        return found  # type: ignore[return-value]
+
+    def prune(self, since: float) -> int:
+        """Like :meth:`EntryCache.prune`: keep the records used since ``since`` (a time stamp) and as
+        many others of each kind, the most recently used; remove the rest and killed writers' files."""
+        if self.folder is None:
+            return 0
+        removed = 0
+        for kind in sorted(p for p in self.folder.iterdir() if p.is_dir() and p.name in RECORD_KINDS):
+            used, others = 0, []
+            for path in kind.glob("*/*"):
+                try:
+                    if _killed_writers(path):
+                        path.unlink()
+                        removed += 1
+                    elif (modified := path.stat().st_mtime) >= since:
+                        used += 1
+                    else:
+                        others.append((modified, path))
+                except OSError:
+                    continue
+            for _, path in sorted(others, reverse=True)[used:]:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed += 1
+        return removed
+
+    def _path(self, kind: str, key: str) -> Path:
+        assert self.folder is not None
+        return self.folder / kind / key[:2] / key
+
+
+def key_file() -> Path:
+    """Where this user's key for :class:`RecordCache` lives: ``$XDG_CACHE_HOME/anthology/record-key``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "anthology" / "record-key"
+
+
+@functools.cache
+def signing_key() -> bytes | None:
+    """This user's secret for :class:`RecordCache`, made on first use (see :func:`key_file`)."""
+    try:
+        path = key_file()
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(os.urandom(32))
+        key = path.read_bytes()
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to be found
+        return None
+    return key if len(key) == 32 else None
+
+
+def digest_of(*parts: object) -> str:
+    """A cache key: SHA-256 of this program and the parts' ``repr`` (bytes are hashed as they are)."""
+    digest = hashlib.sha256(program_fingerprint().encode())
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else repr(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+RECORD_KINDS = ("checked", "piece", "furniture", "carrier")
+"""The folders :class:`RecordCache` writes."""
 
 
 def clean(root: Path) -> int:

@@ -7,10 +7,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from .build import FORMATS, build_book, check_project, lay_out_entries
@@ -131,6 +132,19 @@ def _chosen_project(options: argparse.Namespace) -> Path | str:
     if old is not None and positional is not None and old != positional:
         return f"the project is given twice ('{positional}' and --project '{old}'); give it once"
     return old or positional or Path(".")
+
+
+def run() -> NoReturn:
+    """The console entry point: :func:`main`, then leave at once.
+
+    Every output file is written and closed by then, so the interpreter's teardown
+    (freeing every object one by one) is skipped: after a build of 500 entries it
+    cost about 0.1 s of CPU. Tests call :func:`main`, which returns normally.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

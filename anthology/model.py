@@ -336,8 +336,17 @@ class Entry:
 
     contribution: Contribution
     blocks: tuple[Block, ...]
-    words: tuple[str, ...] = field(default=(), repr=False)
-    """Every word of the body as written, for the "nothing is lost" checks."""
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """Every word of the body as written, for the "nothing is lost" checks.
+
+        Worked out when asked rather than kept: a million words of a 2 000-entry book
+        would hold some 60 MB through the whole build for checks that only tests make.
+        """
+        from .text import words_of  # text builds on this module
+
+        return tuple(words_of(self.blocks))
 
 
 # Layout and assembly ------------------------------------------------------

@@ -92,7 +92,7 @@ _MARKDOWN, _GUARD = _parser()
 def parse_entry(contribution: Contribution, report: Report, language: str = "en") -> Entry:
     """Parse a contribution's body; problems are reported against its file and line."""
     blocks = parse_markdown(contribution.body, contribution.body_position, report, language)
-    return Entry(contribution, blocks, tuple(words_of(blocks)))
+    return Entry(contribution, blocks)
 
 
 def parse_markdown(source: str, position: Position, report: Report, language: str = "en") -> tuple[Block, ...]:

@@ -21,6 +21,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,17 +85,28 @@ class Project:
     """Contributions with errors; their diagnostics are not in the project report."""
 
 
-def validate_project(root: Path, report: Report, layout_name: str | None = None) -> Project | None:
+ContributionReader = Callable[[Path, list[tuple[Path, list[Path]]], "_Printing", "BookConfig | None", "Layout | None"],
+                              list[tuple["Contribution | None", Report]]]
+"""Checks contribution files: given the folder, each entry's main file with its body files,
+what they are checked against, the book and the layout (None when they have errors), it
+returns each one's contribution (None when it has errors) and its own report. Built in:
+:func:`read_contributions`; ``build`` passes one that reuses earlier results."""
+
+
+def validate_project(root: Path, report: Report, layout_name: str | None = None,
+                     reader: ContributionReader | None = None) -> Project | None:
     """Check a whole project; None when the book or layout itself has errors.
 
     Errors in a contribution go into its :class:`Rejected` record, not ``report``;
     the caller decides whether they stop the build. ``layout_name`` overrides
-    the layout that anthology.yaml names.
+    the layout that anthology.yaml names. ``reader`` checks the contribution
+    files (by default one after another, from scratch); the checks across
+    entries (order, sections) always run here, on its results.
     """
     root = root.resolve()
     book, layout = _read_book(root, report, layout_name)
     printing = _Printing.of(book.limits if book else Limits(), layout)
-    contributions, rejected = _read_contributions(root, printing, report)
+    contributions, rejected = _read_contributions(root, printing, book, layout, report, reader or read_contributions)
     if book is None or layout is None or report.errors:
         report.diagnostics += [d for r in rejected for d in r.diagnostics]
         return None
@@ -245,7 +257,8 @@ BODY_SUFFIXES = (".md", ".markdown")
 """Contribution file endings, in any letter case (``bob.YAML`` + ``bob.MD`` is an entry)."""
 
 
-def _read_contributions(root: Path, printing: _Printing, report: Report) -> tuple[list[Contribution], list[Rejected]]:
+def _read_contributions(root: Path, printing: _Printing, book: BookConfig | None, layout: Layout | None,
+                        report: Report, reader: ContributionReader) -> tuple[list[Contribution], list[Rejected]]:
     folder = root / "contributions"
     if not folder.is_dir():
         report.error(Position(root / "anthology.yaml"), "no contributions/ folder in the project",
@@ -259,12 +272,10 @@ def _read_contributions(root: Path, printing: _Printing, report: Report) -> tupl
             bodies.setdefault(p.stem, []).append(p)
     found: list[Contribution] = []
     rejected: list[Rejected] = []
-    for path in files:
-        suffix = path.suffix.lower()
-        if suffix not in METADATA_SUFFIXES + BODY_SUFFIXES or (suffix in BODY_SUFFIXES and path.stem in metadata):
-            continue
-        own = Report()
-        entry = _read_contribution(folder, path, bodies.get(path.stem, []), printing, own)
+    items = [(path, bodies.get(path.stem, [])) for path in files
+             if path.suffix.lower() in METADATA_SUFFIXES + BODY_SUFFIXES
+             and not (path.suffix.lower() in BODY_SUFFIXES and path.stem in metadata)]
+    for (path, _), (entry, own) in zip(items, reader(folder, items, printing, book, layout), strict=True):
         report.diagnostics += own.warnings
         if own.errors or entry is None:
             rejected.append(Rejected(path.stem, path, tuple(own.errors)))
@@ -283,16 +294,19 @@ def warn_unused_files(folder: Path, used: set[Path], report: Report) -> None:
     """Every file in ``contributions/`` that no entry uses gets a warning: nothing there is ignored silently."""
     if not folder.is_dir():
         return
-    used = {p.resolve() for p in used}
     paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-    contribution_files = [p for p in paths if p.suffix.lower() in METADATA_SUFFIXES + BODY_SUFFIXES]
+    contribution_files = {p for p in paths if p.suffix.lower() in METADATA_SUFFIXES + BODY_SUFFIXES}
+    # Contribution files were read above, with their own diagnostics. Paths are compared as
+    # listed first; only the few left are resolved (a large book has thousands of files here).
+    unused = [p for p in paths if p not in used and p not in contribution_files]
+    if unused:
+        resolved = {p.resolve() for p in used}
+        unused = [p for p in unused if p.resolve() not in resolved]
     named: bytes | None = None
-    for path in paths:
-        if path.resolve() in used or path in contribution_files:
-            continue  # contribution files were read above, with their own diagnostics
+    for path in unused:
         if path.suffix.lower() in PHOTO_SUFFIXES:
             if named is None:  # an entry with errors still names its photo: that file is not forgotten
-                named = b"\n".join(_small_file(p) for p in contribution_files)
+                named = b"\n".join(_small_file(p) for p in sorted(contribution_files))
             if path.name.encode() in named:
                 continue
         kind = "folder" if path.is_dir() else "file"
@@ -310,6 +324,20 @@ def _small_file(path: Path) -> bytes:
     except OSError:
         pass
     return b""
+
+
+def read_contributions(folder: Path, items: list[tuple[Path, list[Path]]], printing: _Printing,
+                       book: BookConfig | None, layout: Layout | None) -> list[tuple[Contribution | None, Report]]:
+    """The plain :data:`ContributionReader`: every file checked afresh, one after another."""
+    return [check_contribution(folder, path, bodies, printing) for path, bodies in items]
+
+
+def check_contribution(folder: Path, path: Path, bodies: list[Path],
+                       printing: _Printing) -> tuple[Contribution | None, Report]:
+    """One contribution on its own: the contribution (None when it has errors) and its report."""
+    own = Report()
+    contribution = _read_contribution(folder, path, bodies, printing, own)
+    return (None if own.errors else contribution), own
 
 
 def _read_contribution(folder: Path, path: Path, bodies: list[Path], printing: _Printing,
@@ -818,16 +846,19 @@ def _figure_image(folder: Path, figure: Figure, limits: Limits, report: Report) 
 
 def figure_files(blocks: tuple[Block, ...]) -> set[Path]:
     """The image files an entry's figures use (for the unused-files warning)."""
-    found: set[Path] = set()
+    return {figure.image.path for figure in figures(blocks) if figure.image is not None}
+
+
+def figures(blocks: tuple[Block, ...]) -> Iterator[Figure]:
+    """Every figure of the blocks, those in quotes and lists too."""
     for block in blocks:
-        if isinstance(block, Figure) and block.image is not None:
-            found.add(block.image.path)
+        if isinstance(block, Figure):
+            yield block
         elif isinstance(block, Quote):
-            found |= figure_files(block.blocks)
+            yield from figures(block.blocks)
         elif isinstance(block, ListBlock):
             for item in block.items:
-                found |= figure_files(item)
-    return found
+                yield from figures(item)
 
 
 def _written_at(source: str, char: str) -> int:

@@ -6,7 +6,8 @@ For each size the shared kit's ``gen_corpus.py`` writes a corpus in our input
 format; then, in this run and on this machine:
 
 - ``floor``: the kit's ``peers/floor_reportlab.py`` (ReportLab drawString, no layout);
-- ``cold``: a full build with an empty cache;
+- ``cold``: a full build with an empty cache (one worker per core);
+- ``cold -j1``: the same in one process;
 - ``edit``: a rebuild after changing one word of one entry (same page count);
 - ``grow``: a rebuild after adding a paragraph to one entry (its page count changes);
 - ``same``: a rebuild with nothing changed.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -35,8 +37,9 @@ MEASURE = (
     "started = time.perf_counter()\n"
     "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
     "seconds = time.perf_counter() - started\n"
-    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-    "print(json.dumps({'seconds': seconds, 'peak_mb': peak, 'code': done.returncode,"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "peak, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime\n"
+    "print(json.dumps({'seconds': seconds, 'cpu': cpu, 'peak_mb': peak, 'code': done.returncode,"
     " 'stderr': done.stderr.decode()[-2000:]}))\n"
 )
 
@@ -71,6 +74,9 @@ def bench_size(size: int, kit: Path, work: Path) -> dict:
     row = {"entries": size}
     row["floor"] = measure([sys.executable, str(kit / "peers" / "floor_reportlab.py"), str(corpus),
                             str(work / f"floor-{size}.pdf")])
+    shutil.rmtree(corpus / ".anthology-cache", ignore_errors=True)
+    row["cold_j1"] = measure([*build, "-j", "1"])
+    shutil.rmtree(corpus / ".anthology-cache", ignore_errors=True)
     row["cold"] = measure(build)
     row["pages"] = len(PdfReader(str(output)).pages)
     row["pdf_mb"] = output.stat().st_size / 1e6
@@ -83,17 +89,36 @@ def bench_size(size: int, kit: Path, work: Path) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| entries | pages | floor s | cold s | cold / floor | per page | edit s | edit / cold "
-            "| grow s | grow / cold | same s | peak MB (cold) | PDF MB |")
+    head = ("| entries | pages | floor s | cold s | cold / floor | cold -j1 s | -j1 / floor | edit s | edit / cold "
+            "| grow s | grow / cold | same s | peak MB cold | peak MB edit | PDF MB |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
-        cold = r["cold"]["seconds"]
+        cold, floor, j1 = r["cold"]["seconds"], r["floor"]["seconds"], r["cold_j1"]["seconds"]
         lines.append(
-            f"| {r['entries']} | {r['pages']} | {r['floor']['seconds']:.2f} | {cold:.2f} "
-            f"| {cold / r['floor']['seconds']:.2f}× | {cold / r['pages'] * 1000:.1f} ms | {r['edit']['seconds']:.2f} "
-            f"| {r['edit']['seconds'] / cold:.2f} | {r['grow']['seconds']:.2f} | {r['grow']['seconds'] / cold:.2f} "
-            f"| {r['same']['seconds']:.2f} | {r['cold']['peak_mb']:.0f} | {r['pdf_mb']:.2f} |")
+            f"| {r['entries']} | {r['pages']} | {floor:.2f} | {cold:.2f} | {cold / floor:.2f}× | {j1:.2f} "
+            f"| {j1 / floor:.2f}× | {r['edit']['seconds']:.2f} | {r['edit']['seconds'] / cold:.2f} "
+            f"| {r['grow']['seconds']:.2f} | {r['grow']['seconds'] / cold:.2f} | {r['same']['seconds']:.2f} "
+            f"| {max(r['cold']['peak_mb'], r['cold_j1']['peak_mb']):.0f} | {r['edit']['peak_mb']:.0f} "
+            f"| {r['pdf_mb']:.2f} |")
     return "\n".join(lines)
+
+
+def cpu_table(rows: list[dict]) -> str:
+    """The same runs in CPU seconds (every process, user + system): steadier than wall time on a shared machine."""
+    head = ("| entries | floor | cold | cold / floor | cold -j1 | -j1 / floor | edit | edit / cold -j1 "
+            "| grow | grow / cold -j1 | same |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        floor, cold, j1 = r["floor"]["cpu"], r["cold"]["cpu"], r["cold_j1"]["cpu"]
+        lines.append(f"| {r['entries']} | {floor:.2f} | {cold:.2f} | {cold / floor:.2f}× | {j1:.2f} "
+                     f"| {j1 / floor:.2f}× | {r['edit']['cpu']:.2f} | {r['edit']['cpu'] / j1:.2f} "
+                     f"| {r['grow']['cpu']:.2f} | {r['grow']['cpu'] / j1:.2f} | {r['same']['cpu']:.2f} |")
+    return "\n".join(lines)
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: how shared the machine was while measuring."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
@@ -107,10 +132,13 @@ def main() -> None:
         raise SystemExit(f"no benchmark kit at {options.kit}; pass --kit")
     options.work.mkdir(parents=True, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load_before = _load()
     rows = [bench_size(int(size), options.kit, options.work) for size in options.sizes.split(",")]
     print(f"Measured {started} on {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} "
-          f"cores, Python {sys.version.split()[0]}.\n")
+          f"cores, Python {sys.version.split()[0]}; load average before: {load_before}, after: {_load()}.\n")
     print(table(rows))
+    print("\nCPU seconds:\n")
+    print(cpu_table(rows))
 
 
 if __name__ == "__main__":

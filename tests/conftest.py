@@ -121,3 +121,11 @@ def visible_text(html: str) -> str:
     parser = _Visible()
     parser.feed(html)
     return " ".join(parser.parts)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_user_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The record cache's signing key goes to a folder of the test run, not the user's home."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))

@@ -235,17 +235,17 @@ def test_an_empty_list_item_builds(make_project, tmp_path):
 
 def test_a_layout_failure_is_an_error_against_its_entry_and_skip_invalid_leaves_it_out(make_project, tmp_path,
                                                                                       monkeypatch):
-    from anthology import build
     from anthology.errors import ProjectError
+    from anthology.layout import entry as stage  # build imports it when it lays out
 
-    real = build.layout_entry
+    real = stage.layout_entry
 
     def failing(entry, layout, language="en"):
         if entry.contribution.slug == "bo-chen":
             raise IndexError("list index out of range")
         return real(entry, layout, language)
 
-    monkeypatch.setattr(build, "layout_entry", failing)
+    monkeypatch.setattr(stage, "layout_entry", failing)
     root = make_project({**entry_files("Ann Lee", "Fine", "Words.\n"),
                          **entry_files("Bo Chen", "Broken", "Other words.\n")})
     (tmp_path / "out.pdf").write_bytes(b"%PDF last good")

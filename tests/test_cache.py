@@ -10,6 +10,7 @@ import pytest
 
 from anthology import build_book
 from anthology.cache import CACHE_FOLDER
+from anthology.errors import ProjectError
 
 from .conftest import entry, page_texts
 
@@ -165,3 +166,141 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def _jpeg(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (300, 375), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def book_with_parts(make_project, monkeypatch):
+    """A mirrored layout with parts, headshots, recto starts and warnings: every cached path is taken."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    slugs = [f"writer-{chr(97 + n)}" for n in range(13)]
+    files = {"anthology.yaml": "title: Parts\neditor: Ada Example\nlayout: pocket\nintro: A short introduction.\n"
+             "sections:\n"
+             f"  - title: First\n    intro: Why these come first.\n    entries: [{', '.join(slugs[:6])}]\n"
+             f"  - title: Second\n    entries: [{', '.join(slugs[6:])}]\n",
+             "contributions/face.jpg": _jpeg((150, 110, 90))}
+    for number in range(len(slugs)):
+        extra = {"photo": "face.jpg"} if number % 3 == 0 else {}
+        body = f"{TEXTS[number % 2]} Entry {number}.\n" * (1 + number % 4 * 30)
+        if number == 4:
+            body += "A hidden \u200f mark.\n"  # a warning, which a warm build must report again
+        files |= entry(f"Writer {chr(65 + number)}", f"Headline {number}", body, **extra)
+    return make_project(files)
+
+
+def test_cold_warm_and_uncached_builds_give_the_same_bytes(book_with_parts, tmp_path):
+    project = book_with_parts
+    cold = build_book(project, tmp_path / "cold.pdf")
+    warm = build_book(project, tmp_path / "warm.pdf", reuse=False)
+    assert warm.cached_entries == 13
+    assert [d.format() for d in warm.report.warnings] == [d.format() for d in cold.report.warnings]
+    assert any("direction-control" in d.message for d in warm.report.warnings)
+    uncached = build_book(project, tmp_path / "uncached.pdf", cache=False)
+    assert cold.output.read_bytes() == warm.output.read_bytes() == uncached.output.read_bytes()
+    for change in (" Item 7.", " Entry 7 grew.\n\n" + "More words for the entry. " * 400):
+        body = project / "contributions/writer-h.md"
+        body.write_text(body.read_text().replace(" Entry 7.", change, 1))
+        edited = build_book(project, tmp_path / "edited.pdf")
+        assert edited.cached_entries == 12
+        fresh = build_book(project, tmp_path / "fresh.pdf", cache=False)
+        assert edited.output.read_bytes() == fresh.output.read_bytes()
+    assert fresh.book.page_count > cold.book.page_count
+    assert "More words for the entry." in " ".join(page_texts(fresh.output))
+
+
+def test_an_edit_checks_only_the_edited_entry_again(project, tmp_path, monkeypatch):
+    import anthology.build
+
+    checked = []
+    real = anthology.build.check_contribution
+    monkeypatch.setattr(anthology.build, "check_contribution",
+                        lambda folder, path, *rest: checked.append(path.name) or real(folder, path, *rest))
+    build_book(project, tmp_path / "a.pdf", jobs=1)
+    assert len(checked) == 14
+    checked.clear()
+    body = project / "contributions/writer-c.md"
+    body.write_text(body.read_text().replace("Ledgers", "Harbours"))
+    build_book(project, tmp_path / "a.pdf", jobs=1)
+    assert checked == ["writer-c.yaml"]
+
+
+def test_a_record_not_signed_with_this_users_key_is_never_loaded(project, tmp_path):
+    import pickle
+
+    build_book(project, tmp_path / "a.pdf")
+    canary = tmp_path / "CANARY"
+    forged = pickle.dumps(_Canary(str(canary)))
+    records = list((project / CACHE_FOLDER / "checked").rglob("*"))
+    records = [r for r in records if r.is_file()]
+    assert len(records) == 14
+    for record in records:
+        record.write_bytes(b"\0" * 32 + forged)  # what a stranger's project folder could carry
+    again = build_book(project, tmp_path / "b.pdf", reuse=False)
+    assert not canary.exists()
+    assert again.output.read_bytes() == (tmp_path / "a.pdf").read_bytes()
+
+
+class _Canary:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (open, (self.path, "w"))
+
+
+def test_a_headshot_changed_or_swapped_for_a_link_is_checked_again(make_project, tmp_path):
+    project = make_project({**entry("Writer A", "One", "Words of one.\n", photo="face.jpg"),
+                            "contributions/face.jpg": _jpeg((200, 40, 40))})
+    first = build_book(project, tmp_path / "a.pdf")
+    face = project / "contributions/face.jpg"
+    face.write_bytes(_jpeg((40, 40, 200)))
+    second = build_book(project, tmp_path / "b.pdf")
+    assert second.cached_entries == 0  # a new photo: a new entry, not the cached one
+    assert second.checked.entries[0].contribution.photo.jpeg != first.checked.entries[0].contribution.photo.jpeg
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(face.read_bytes())
+    face.unlink()
+    face.symlink_to(outside)
+    with pytest.raises(ProjectError) as refused:
+        build_book(project, tmp_path / "c.pdf")
+    assert "photo" in refused.value.report.errors[0].message
+
+
+def test_a_figure_whose_pixels_change_is_laid_out_again(make_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    project = make_project({**entry("Writer A", "One", "Words before.\n\n![A square](fig.jpg)\n"),
+                            "contributions/fig.jpg": _jpeg((200, 40, 40))})
+    first = build_book(project, tmp_path / "a.pdf")
+    (project / "contributions/fig.jpg").write_bytes(_jpeg((40, 40, 200)))
+    second = build_book(project, tmp_path / "b.pdf")
+    assert second.cached_entries == 0
+    uncached = build_book(project, tmp_path / "c.pdf", cache=False)
+    assert second.output.read_bytes() == uncached.output.read_bytes() != first.output.read_bytes()
+
+
+def test_without_a_checked_record_the_key_still_sees_every_images_pixels(make_project, tmp_path):
+    import dataclasses
+
+    from anthology import check_project
+    from anthology.cache import entry_key
+    from anthology.model import Figure
+
+    project = make_project({**entry("Writer A", "One", "Words before.\n\n![A square](fig.jpg)\n"),
+                            "contributions/fig.jpg": _jpeg((200, 40, 40))})
+    checked, _ = check_project(project, cache=False)
+    [entry_] = checked.entries
+    [figure] = [b for b in entry_.blocks if isinstance(b, Figure)]
+    other = dataclasses.replace(figure, image=dataclasses.replace(figure.image, jpeg=_jpeg((40, 40, 200))))
+    changed = dataclasses.replace(entry_, blocks=tuple(other if b is figure else b for b in entry_.blocks))
+    layout = checked.project.layout
+    assert repr(changed) == repr(entry_)  # the pixels are not in the repr…
+    assert entry_key(changed, layout, "en", False) != entry_key(entry_, layout, "en", False)  # …but in the key

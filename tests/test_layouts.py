@@ -114,6 +114,14 @@ def test_print_adds_bleed_and_crop_marks_around_the_trim(tmp_path):
         [trim[0] - bleed, trim[1] - bleed, trim[2] + bleed, trim[3] + bleed])
     assert float(page.mediabox.width) > trim[2] - trim[0] + 2 * bleed
     assert result.book.page_count % 4 == 0  # pocket's page.multiple_of
+    document = pypdfium2.PdfDocument(str(result.output))
+    labels = list(reader(result.output).page_labels)
+    for index, kind in enumerate(result.book.page_kinds):  # the folios survive the shift onto the bigger sheet
+        if kind in ("entry", "contents", "index", "about", "intro"):
+            page = document[index]
+            width, _ = page.get_size()
+            foot = page.get_textpage().get_text_bounded(left=0, bottom=0, right=width, top=trim[1] + 40).strip()
+            assert foot == labels[index], (index, kind, foot)
 
 
 @pytest.mark.parametrize(("layout", "multiple"), [("perspectives", 2), ("pocket", 4)])
