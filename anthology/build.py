@@ -309,6 +309,7 @@ def lay_out_entries(checked: CheckedProject, report: Report, *, fit: bool = Fals
         for index, piece in zip(todo, _map(_lay_out, tasks, jobs), strict=True):
             pieces[index] = piece
             bar.update()
+    cache.used.update(keys[i] for i in todo)  # kept by the workers: this build's records, not to be pruned
     entries, laid_out, failed = [], [], []
     for index, entry in enumerate(checked.entries):
         piece = pieces[index]

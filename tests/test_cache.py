@@ -304,3 +304,14 @@ def test_without_a_checked_record_the_key_still_sees_every_images_pixels(make_pr
     layout = checked.project.layout
     assert repr(changed) == repr(entry_)  # the pixels are not in the repr…
     assert entry_key(changed, layout, "en", False) != entry_key(entry_, layout, "en", False)  # …but in the key
+
+
+def test_old_checked_records_are_pruned(project, tmp_path):
+    body = project / "contributions/writer-c.md"
+    for number in range(16):  # without pruning: 14 + 16 records
+        body.write_text(body.read_text() + f"\nEdit number {number}.\n")
+        build_book(project, tmp_path / "a.pdf", jobs=1)
+    records = [p for p in (project / CACHE_FOLDER / "checked").rglob("*") if p.is_file()]
+    assert 14 <= len(records) <= 28  # this build's 14, and at most as many older ones
+    again = build_book(project, tmp_path / "b.pdf", reuse=False)
+    assert again.cached_entries == 14
