@@ -122,10 +122,8 @@ def check_project(root: Path, skip_invalid: bool = False, layout: str | None = N
     for contribution in project.contributions:
         if contribution.source in checker.sources:
             sources[contribution.slug] = checker.sources[contribution.source]
-        parsed = checker.parsed.get(contribution.source)
-        if parsed is None:
-            parsed = _parse(contribution, book.limits, layout_in_use, book.language)
-        entry, own = parsed
+        entry, own = checker.parsed.get(contribution.source) or _parse(contribution, book.limits, layout_in_use,
+                                                                        book.language)
         used |= {contribution.source, contribution.body_position.path, *figure_files(entry.blocks)}
         if contribution.photo:
             used.add(contribution.photo.path)
