@@ -46,8 +46,13 @@ def word_keys() -> tuple[str, ...]:
 
 
 def fields_of(text: str) -> set[str]:
-    """The ``{fields}`` a text fills in; a ``ValueError`` for a stray brace."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    """The ``{fields}`` a text fills in, as written; a ``ValueError`` for a stray brace.
+
+    A conversion or format spec stays part of the field (``page:>999``), so it never
+    matches a plain field: ``{page:>999999999}`` would pad the page number to a gigabyte.
+    """
+    return {name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            for _, name, spec, conversion in string.Formatter().parse(text) if name is not None}
 
 
 def fields(key: str) -> set[str]:

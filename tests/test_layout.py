@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from anthology.build import build_book
@@ -30,3 +31,17 @@ def test_a_very_long_paragraph_is_line_broken_a_bounded_number_of_times(make_pro
     assert sum(broken) < 4 * lines
     found = [w for page in page_texts(result.output) for w in re.findall(r"\bw\d+\b", page)]
     assert found == body
+
+
+def test_words_overrides_are_printed_as_text_never_as_reportlab_markup(make_project, tmp_path):
+    """`words: {contents: '<img src="/etc/passwd"/>'}` passed check, then opened /etc/passwd and crashed the build."""
+    overrides = {"contents": '<img src="/etc/passwd"/> & <font color=red>Inhalt</font>',
+                 "index": "<b>Verzeichnis</b> &amp; mehr", "introduction": "Vorwort <br/> & Dank",
+                 "about_editor": "<a href='file:///etc/passwd'>Über</a>"}
+    config = 'title: "Kleines Buch"\nlanguage: de\nintro: "Ein Satz."\nabout_editor: "Noch einer."\nwords:\n' + \
+        "".join(f"  {key}: {json.dumps(value)}\n" for key, value in overrides.items())
+    root = make_project({"anthology.yaml": config, **entry("Ann Able", "Titel", "Worte.\n")})
+    result = build_book(root, tmp_path / "book.pdf")
+    text = " ".join(page_texts(result.output))
+    for value in overrides.values():
+        assert " ".join(value.split()) in " ".join(text.split()), value

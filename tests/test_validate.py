@@ -170,6 +170,8 @@ def test_body_positions_point_at_the_bad_character(make_project):
     ('  contents: "Inhalt {book.__class__}"', "words: 'contents' uses book.__class__"),
     ('  read_on_page: "Page {page} {0}"', "words: 'read_on_page' uses 0"),
     ('  index: "Index {"', "words: 'index' uses a stray brace"),
+    ('  read_on_page: "{page:>999999999}"', "words: 'read_on_page' uses page:>999999999"),
+    ('  pages: {other: "{n!r} pages"}', "words: 'pages' uses n!r"),
     ('  contents: {one: "a", other: "b"}', "words: 'contents' is one line of text"),
     ('  pages: {one: "{n} leaf"}', "'pages' has no 'other' form"),
     ('  contnets: "In this book"', "unknown key 'contnets' (did you mean 'contents'?)"),

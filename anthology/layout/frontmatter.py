@@ -148,7 +148,7 @@ def render_text_page(book: BookConfig, layout: Layout, kind: str, heading: str, 
     """A page of running text under a page title: the introduction, About the editor."""
     styles = build_styles(layout, book.language)
     renderer = BlockRenderer(styles, layout.accent_color, layout.accent_color)
-    story: list[Flowable] = [RLParagraph(heading, styles.page_title), *renderer.render(blocks)]
+    story: list[Flowable] = [text_paragraph(heading, styles.page_title, styles.fallbacks), *renderer.render(blocks)]
     if signature:
         story.append(text_paragraph(f"— {signature}", styles.signature, styles.fallbacks))
     return _single(book, layout, styles, kind, story)
@@ -165,7 +165,7 @@ def render_listing(book: BookConfig, layout: Layout, kind: str, title: str,
                                      textColor=HexColor(layout.muted_color))
     links: list[LinkArea] = []
     indent = styles.text.fontSize * 1.4 if any(isinstance(i, ContentsLine) and i.level == 0 for i in items) else 0
-    story: list[Flowable] = [RLParagraph(title, styles.page_title)]
+    story: list[Flowable] = [text_paragraph(title, styles.page_title, styles.fallbacks)]
     for item in items:
         if isinstance(item, str):
             story.append(text_paragraph(item, styles.index_letter, styles.fallbacks))
