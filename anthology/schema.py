@@ -169,9 +169,13 @@ def positive_number(node: Node) -> float:
     return value
 
 
+LANGUAGE_TAG = r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*"
+"""A BCP 47 language tag, as far as the book needs one (``de``, ``pt-BR``)."""
+
+
 def language(node: Node) -> str:
     value = line(node)
-    if not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*", value):
+    if not re.fullmatch(LANGUAGE_TAG, value):
         raise FieldProblem("must be a BCP 47 language tag", "for example en, en-GB, pl or vi")
     return value
 

@@ -9,17 +9,21 @@ targets are checked first, and the command refuses before writing any of them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from . import schema
+from .diagnostics import Report
 from .errors import AnthologyError
 from .publish import write_atomically
-from .validate import BUILTIN_LAYOUTS
+from .validate import BUILTIN_LAYOUTS, validate_project
 from .words import LANGUAGES
 
 SCHEMA_FILE = Path("schema") / "contribution.schema.json"
@@ -50,16 +54,11 @@ def write_schema(root: Path) -> Path:
 def init_project(root: Path, options: StarterOptions) -> list[Path]:
     """Write a new anthology into ``root`` (created if missing); returns the files written.
 
-    Raises :class:`AnthologyError`, having written nothing, when any target exists or an option is unknown.
+    Raises :class:`AnthologyError`, having written nothing, when any target exists, an
+    option is unknown or the result would not pass ``check`` (a title with a control
+    character, too long, or in a script the layout's fonts cannot draw).
     """
-    builtin = sorted(p.name for p in BUILTIN_LAYOUTS.iterdir() if (p / "layout.yaml").is_file())
-    if options.layout not in builtin:
-        raise AnthologyError(f"there is no built-in layout '{options.layout}'; choose one of {', '.join(builtin)}")
-    if options.language.split("-")[0].lower() not in LANGUAGES:
-        raise AnthologyError(f"no word table for the language '{options.language}'; choose one of "
-                             f"{', '.join(sorted(LANGUAGES))} (or add a words: section later)")
-    if "\n" in options.title or not options.title.strip():
-        raise AnthologyError("the title must be one non-empty line")
+    _check_options(options)
     files = {
         Path("anthology.yaml"): _book_yaml(options).encode(),
         Path("intro.md"): INTRO.encode(),
@@ -70,16 +69,58 @@ def init_project(root: Path, options: StarterOptions) -> list[Path]:
         Path("contributions") / f"{EXAMPLE_SLUG}.jpg": placeholder_headshot(),
         SCHEMA_FILE: schema_text(),
     }
-    existing = [str(p) for p, data in files.items()
-                if ((root / p).exists() or (root / p).is_symlink()) and not _same_schema(root / p, p, data)]
+    if root.exists() and not root.is_dir():
+        raise AnthologyError(f"{root} is a file, not a folder; name a new folder for the anthology")
+    folders = sorted({p.parent for p in files if p.parent != Path(".")})
+    existing = [f"{p} (a link or a file where a folder goes)" for p in folders
+                if (root / p).is_symlink() or ((root / p).exists() and not (root / p).is_dir())]
+    existing += [str(p) for p, data in files.items()
+                 if ((root / p).exists() or (root / p).is_symlink()) and not _same_schema(root / p, p, data)]
     if existing:
         raise AnthologyError(f"{root} already has {', '.join(existing)}; nothing was written "
                              "(init never overwrites: choose an empty folder)")
-    written = []
-    for relative, data in files.items():
-        write_atomically(root / relative, data)
-        written.append(root / relative)
+    _check_buildable(files)
+    created = [folder for folder in (Path("."), *folders) if not (root / folder).exists()]
+    written: list[Path] = []
+    try:
+        for relative, data in files.items():
+            write_atomically(root / relative, data)
+            written.append(root / relative)
+    except BaseException:  # all or nothing: a full disk halfway leaves no half-made book behind
+        for path in written:
+            path.unlink(missing_ok=True)
+        for folder in reversed(created):
+            with contextlib.suppress(OSError):
+                (root / folder).rmdir()
+        raise
     return written
+
+
+def _check_options(options: StarterOptions) -> None:
+    builtin = sorted(p.name for p in BUILTIN_LAYOUTS.iterdir() if (p / "layout.yaml").is_file())
+    if options.layout not in builtin:
+        raise AnthologyError(f"there is no built-in layout '{options.layout}'; choose one of {', '.join(builtin)}")
+    if not re.fullmatch(schema.LANGUAGE_TAG, options.language) or \
+            options.language.split("-")[0].lower() not in LANGUAGES:
+        raise AnthologyError(f"no word table for the language '{options.language}'; choose one of "
+                             f"{', '.join(sorted(LANGUAGES))}, or a regional tag such as fr-CA "
+                             "(or add a words: section later)")
+    if "\n" in options.title or not options.title.strip():
+        raise AnthologyError("the title must be one non-empty line")
+
+
+def _check_buildable(files: dict[Path, bytes]) -> None:
+    """Whatever init writes, check accepts: the new book is checked in a scratch folder first."""
+
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="anthology-init-") as scratch:
+        for relative, data in files.items():
+            (Path(scratch) / relative).parent.mkdir(parents=True, exist_ok=True)
+            (Path(scratch) / relative).write_bytes(data)
+        validate_project(Path(scratch), report)
+    if report.errors:
+        problems = "; ".join(d.message + (f" ({d.hint})" if d.hint else "") for d in report.errors)
+        raise AnthologyError(f"the new anthology would not pass check: {problems}; nothing was written")
 
 
 def _same_schema(path: Path, relative: Path, data: bytes) -> bool:

@@ -1,5 +1,6 @@
 """`anthology init` and what a new editor does next, run with the installed console script."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +48,59 @@ def test_init_refuses_an_unknown_layout_or_language(tmp_path):
     with pytest.raises(AnthologyError, match="no word table"):
         init_project(tmp_path, StarterOptions(language="xx"))
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("title", "language", "problem"), [
+    ("Tabs\there", "en", "control character U+0009"),
+    ("x" * 10_000, "en", "at most 200"),
+    ("漢字の本", "en", "cannot be drawn"),
+    ("Fine", "de-", "no word table"),
+    ("Fine", "de-CH\nsubtitle: injected", "no word table"),  # a raw line into anthology.yaml
+])
+def test_init_writes_only_what_check_accepts(tmp_path, title, language, problem):
+    """init wrote these, and the very next `check` refused the book it had just made."""
+    with pytest.raises(AnthologyError, match=re.escape(problem)):
+        init_project(tmp_path / "book", StarterOptions(title=title, language=language))
+    assert not (tmp_path / "book").exists()
+
+
+def test_init_never_writes_through_a_link_or_into_a_file(tmp_path):
+    """A `schema` link to another folder got contribution.schema.json written into it."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "linked" / "schema").symlink_to(elsewhere)
+    with pytest.raises(AnthologyError, match="schema"):
+        init_project(tmp_path / "linked", StarterOptions())
+    assert not any(elsewhere.iterdir())
+    assert [p.name for p in (tmp_path / "linked").iterdir()] == ["schema"]
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "contributions").write_text("a file, not a folder\n")
+    with pytest.raises(AnthologyError, match="contributions"):  # was: anthology.yaml written, then "File exists"
+        init_project(tmp_path / "plain", StarterOptions())
+    assert [p.name for p in (tmp_path / "plain").iterdir()] == ["contributions"]
+    (tmp_path / "a-file").write_text("x\n")
+    with pytest.raises(AnthologyError, match="is a file, not a folder"):
+        init_project(tmp_path / "a-file", StarterOptions())
+
+
+def test_init_that_fails_halfway_leaves_nothing_behind(tmp_path, monkeypatch):
+    """A full disk on the fourth file left three files of a book that could not be init'ed again."""
+    from anthology import starter
+
+    calls = []
+
+    def failing(path, data, mode=None):
+        calls.append(path)
+        if len(calls) == 4:
+            raise OSError(28, "No space left on device", str(path))
+        real(path, data, mode)
+
+    real = starter.write_atomically
+    monkeypatch.setattr(starter, "write_atomically", failing)
+    with pytest.raises(OSError, match="No space"):
+        init_project(tmp_path / "book", StarterOptions())
+    assert not (tmp_path / "book").exists()
 
 
 def test_walkthrough_init_new_check_build_dist_without_a_warning(tmp_path):
