@@ -151,7 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in (*COMMANDS, "-h", "--help", "--version"):
         args.insert(0, "build")
-    options = _parser().parse_args(args)
+    parser = _parser()
+    options, extra = parser.parse_known_args(args)
+    if len(extra) == 1 and not extra[0].startswith("-") and getattr(options, "project", ...) is None:
+        options.project = Path(extra[0])  # PROJECT after an option: `reject SLUG --reason R PROJECT`
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     root = _chosen_project(options)
     if isinstance(root, str):
         print(f"anthology: error: {root}", file=sys.stderr)
@@ -169,6 +174,10 @@ def _run(options: argparse.Namespace, root: Path) -> int:
         from .desk import run
 
         return run(options)
+    if root.exists() and not root.is_dir():
+        print(f"anthology: error: '{root}' is a file, not a project folder; name the folder that holds "
+              "anthology.yaml", file=sys.stderr)
+        return 2
     if not root.is_dir():
         print(f"anthology: error: project folder '{root}' does not exist; create one with: anthology init {root}",
               file=sys.stderr)

@@ -94,6 +94,28 @@ def test_a_missing_project_folder_suggests_init(tmp_path, capsys):
 
 
 
+def test_project_after_an_option_is_still_the_project(make_project, tmp_path, capsys):
+    """`reject SLUG --reason R PROJECT`, as the README's table reads, was "unrecognized arguments: PROJECT"."""
+    project = make_project(entry("Ann Able", "First", "Words."))
+    assert main(["invite", "Cy Chen", "--email", "cy@example.org", str(project)]) == 0
+    inbox = project / "contributions" / "inbox" / "cy-chen" / "001"
+    inbox.mkdir(parents=True)
+    (inbox / "cy-chen.yaml").write_text('name: "Cy Chen"\ntitle: "Second"\n')
+    (inbox / "cy-chen.md").write_text("More words.\n")
+    assert main(["reject", "cy-chen", "--reason", "off topic", str(project)]) == 0
+    assert not (project / "contributions" / "inbox" / "cy-chen").exists()
+    with pytest.raises(SystemExit, match="2"):  # two folders are still a usage error
+        main(["reject", "cy-chen", "--reason", "x", str(project), str(tmp_path)])
+
+
+def test_a_project_that_is_a_file_is_named_as_a_file(tmp_path, capsys):
+    """It said "does not exist; create one with: anthology init book.yaml", which then failed too."""
+    (tmp_path / "book.yaml").write_text("title: x\n")
+    assert main(["check", str(tmp_path / "book.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a project folder" in err and "does not exist" not in err
+
+
 def _anthology(*args: str, file_size_limit: int | None = None) -> subprocess.CompletedProcess:
     setup = (f"import resource; resource.setrlimit(resource.RLIMIT_FSIZE, ({file_size_limit}, {file_size_limit}))\n"
              if file_size_limit else "")
