@@ -36,6 +36,7 @@ import pypdfium2
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
 
 from . import __version__
 from .build import BuildResult, CheckedProject, build_book, slugify
@@ -106,7 +107,7 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     by_slug = {c.slug: c for c in checked.project.contributions}
     for row in entries:
         contribution = by_slug[row["slug"]]
-        files[f"c/{row['slug']}.pdf"] = extract(book, row["line"], config.title)
+        files[f"c/{row['slug']}.pdf"] = extract(book, row["line"], config)
         files[f"c/{row['slug']}.txt"] = _note(row, config, absolute("")("")).encode()
         files[f"c/{row['slug']}-card.png"] = share_card(contribution, row["label"], config.title,
                                                         checked.project.layout, config.words)
@@ -166,8 +167,8 @@ def moved_entries(previous: dict | None, manifest: dict) -> tuple[Move, ...]:
                  if e["slug"] in before and before[e["slug"]] != e["first_page"])
 
 
-def extract(book: Book, line: TocLine, title: str) -> bytes:
-    """The cover and one entry's pages, labelled with the numbers printed on them."""
+def extract(book: Book, line: TocLine, config: BookConfig) -> bytes:
+    """The cover and one entry's pages, labelled with the numbers printed on them, in the book's language."""
     reader = PdfReader(io.BytesIO(book.pdf))
     end = line.page_index + 1
     while end < len(book.page_kinds) and book.page_kinds[end] == "entry" and not _starts_entry(book, end):
@@ -176,10 +177,11 @@ def extract(book: Book, line: TocLine, title: str) -> bytes:
     writer.add_page(reader.pages[0])
     for index in range(line.page_index, end):
         writer.add_page(reader.pages[index])
-    writer.set_page_label(0, 0, prefix="Cover")
+    writer.set_page_label(0, 0, prefix=config.words("cover"))
     writer.set_page_label(1, end - line.page_index, style="/D", start=int(line.label))
     writer.add_outline_item(title=f"{line.name}: {line.headline}", page_number=1)
-    writer.add_metadata({"/Title": f"{line.name}: {line.headline} — {title}", "/Author": line.name})
+    writer.add_metadata({"/Title": f"{line.name}: {line.headline} — {config.title}", "/Author": line.name})
+    writer.root_object[NameObject("/Lang")] = TextStringObject(config.language)
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -209,6 +209,9 @@ def test_the_note_uses_the_books_word_for_an_entry_and_its_language(make_project
     assert "Pobierz PDF" in index and "1 autor" in index
     pages = int(re.search(r"(\d+) stron", index).group(1))
     assert pages >= 5  # "5 stron": Polish's own plural for five and more
+    extract = PdfReader(release.folder / "c" / "ola-nowak.pdf")  # its cover was labelled "Cover"
+    assert list(extract.page_labels) == ["Okładka", "1"]
+    assert extract.trailer["/Root"]["/Lang"] == "pl"
 
 def _killed_release(root, site, book, fsyncs: int = 0) -> None:
     """Run a release in a child process that is killed (SIGKILL) at its ``fsyncs``-th fsync
