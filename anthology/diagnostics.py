@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,22 @@ class Diagnostic:
             with contextlib.suppress(ValueError):
                 path = path.relative_to(root)
         severity = f"{_COLORS[self.severity]}{self.severity}\033[0m" if color else self.severity
-        text = f"{path}:{self.position.line}:{self.position.col}: {severity}: {self.message}"
+        text = f"{visible(str(path))}:{self.position.line}:{self.position.col}: {severity}: {visible(self.message)}"
         hint = "\033[2mhint:\033[0m" if color else "hint:"
-        return f"{text}\n    {hint} {self.hint}" if self.hint else text
+        return f"{text}\n    {hint} {visible(self.hint)}" if self.hint else text
+
+
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Control and bidi characters from an input spelled out (``\\x1b``): never sent to the terminal.
+
+    A hostile file name or YAML key could otherwise retitle the editor's terminal, clear its
+    screen or write its clipboard, or reorder the line it is printed on.
+    """
+    return _INVISIBLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                          else f"\\u{ord(m.group()):04x}", text)
 
 
 _COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m"}

@@ -79,3 +79,15 @@ def test_a_wrong_introduction_file_is_an_error_with_the_nearest_file(make_projec
     project = make_project({"anthology.yaml": MINIMAL_BOOK + f"intro: {intro}\n", "intro.md": "Hello.",
                             **entry("Ann Able", "T", "Words.")})
     assert any(m.startswith(f"anthology.yaml:3: {message}") for m in messages(project)), messages(project)
+
+
+def test_terminal_escapes_from_an_input_are_spelled_out_never_sent(make_project, capsys):
+    """A key `"\\e]0;PWNED\\a\\e[2J"` retitled the editor's terminal and cleared its screen during `check`."""
+    files = entry("Ann Able", "T", "Words.")
+    files["contributions/ann-able.yaml"] += '"\\e]0;PWNED\\a\\e[2Jbad": 1\n'
+    files["contributions/x\x1b[31my\u202e.txt"] = "stray\n"
+    assert main(["check", str(make_project(files))]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "\u202e" not in err
+    assert "unknown key '\\x1b]0;PWNED\\x07\\x1b[2Jbad'" in err
+    assert "x\\x1b[31my\\u202e.txt" in err
