@@ -287,6 +287,10 @@ SUBMISSION_FIELDS: tuple[Field, ...] = (
     Field("per_hour", whole_number(1, 1000), "Submissions one invitation may make per hour (default 10)."),
 )
 
+WORD_CHARS = 300
+"""Longest fixed word: a heading or a line of the form (the tables' longest is 127), never a page of text."""
+
+
 def word(node: Node) -> str | dict[str, str]:
     """A fixed word: one line of text, or for a counted word one line per CLDR plural category."""
     if not isinstance(node.value, dict):
@@ -296,13 +300,17 @@ def word(node: Node) -> str | dict[str, str]:
         if category not in words.PLURAL_FORMS:
             raise FieldProblem(f"has the plural form '{category}'", f"use {', '.join(words.PLURAL_FORMS)}")
         forms[category] = line(child)
+        if len(forms[category]) > WORD_CHARS:
+            raise FieldProblem(f"plural form '{category}' is {len(forms[category]):,} characters long; at most "
+                               f"{WORD_CHARS} are allowed", "shorten it")
     if "other" not in forms:
         raise FieldProblem("has no 'other' form", "give at least other: (used for every number without its form)")
     return forms
 
 
 WORD_FIELDS: tuple[Field, ...] = tuple(
-    Field(key, word, f"The fixed word '{key}' (English: {words.table('en')[key]}).") for key in words.word_keys())
+    Field(key, word, f"The fixed word '{key}' (English: {words.table('en')[key]}).", max_chars=WORD_CHARS)
+    for key in words.word_keys())
 
 BOOK_SECTIONS: tuple[Section, ...] = (
     Section("limits", LIMIT_FIELDS, "Per-contribution size caps, checked before parsing or decoding."),

@@ -172,6 +172,8 @@ def test_body_positions_point_at_the_bad_character(make_project):
     ('  index: "Index {"', "words: 'index' uses a stray brace"),
     ('  read_on_page: "{page:>999999999}"', "words: 'read_on_page' uses page:>999999999"),
     ('  pages: {other: "{n!r} pages"}', "words: 'pages' uses n!r"),
+    ('  contents: "' + "Inhalt " * 100 + '"', "'contents' is 699 characters long; at most 300"),  # 36 pages of it
+    ('  pages: {other: "{n} ' + "Seiten " * 100 + '"}', "'pages' plural form 'other' is 703 characters long"),
     ('  contents: {one: "a", other: "b"}', "words: 'contents' is one line of text"),
     ('  pages: {one: "{n} leaf"}', "'pages' has no 'other' form"),
     ('  contnets: "In this book"', "unknown key 'contnets' (did you mean 'contents'?)"),
