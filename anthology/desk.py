@@ -15,6 +15,7 @@ from . import schema
 from .build import slugify
 from .diagnostics import plural
 from .errors import AnthologyError
+from .publish import write_atomically
 from .starter import SCHEMA_FILE, StarterOptions, init_project, write_schema
 from .submissions import (
     accept,
@@ -27,7 +28,7 @@ from .submissions import (
     revoke_invite,
     submit_files,
 )
-from .validate import read_book
+from .validate import CONTROL, read_book
 
 
 def run(options: argparse.Namespace) -> int:
@@ -60,10 +61,15 @@ def _quoted(path: Path) -> str:
 
 
 def _new(root: Path, options: argparse.Namespace) -> int:
+    longest = next(f.max_chars for f in schema.CONTRIBUTION_FIELDS if f.name == "name")
+    if not options.name.strip() or CONTROL.search(options.name) or any(c in options.name for c in "\t\n") \
+            or len(options.name) > longest:
+        raise AnthologyError(f"the name must be one line of at most {longest} characters, without control "
+                             "characters; nothing was written")
     slug = slugify(options.name) or "contributor"
     folder = root / "contributions"
     targets = [folder / f"{slug}.yaml", folder / f"{slug}.md"]
-    if any(t.exists() for t in targets):
+    if any(t.exists() or t.is_symlink() for t in targets):
         raise AnthologyError(f"contributions/{slug}.yaml or .md exists already; nothing was overwritten")
     write_schema(root)
     lines = [f"# yaml-language-server: $schema=../{SCHEMA_FILE.as_posix()}",
@@ -75,9 +81,9 @@ def _new(root: Path, options: argparse.Namespace) -> int:
         lines += [f"# {field.doc}{' (required)' if field.required else ''}",
                   f"{prefix}{field.name}: {value or ''}".rstrip()]
     folder.mkdir(parents=True, exist_ok=True)
-    targets[0].write_text("\n".join(lines) + "\n", encoding="utf-8")
-    targets[1].write_text("Write your text here, in Markdown: a blank line between paragraphs,\n"
-                          "*italic*, **bold**, and ## for a subheading.\n", encoding="utf-8")
+    write_atomically(targets[0], ("\n".join(lines) + "\n").encode())
+    write_atomically(targets[1], b"Write your text here, in Markdown: a blank line between paragraphs,\n"
+                                 b"*italic*, **bold**, and ## for a subheading.\n")
     print(f"Wrote {targets[0].relative_to(root)} and {targets[1].relative_to(root)}")
     if not (root / "anthology.yaml").exists():
         print(f"{root} has no anthology.yaml yet: `anthology init` adds one (it leaves these files alone)",

@@ -47,6 +47,9 @@ def schema_text() -> bytes:
 def write_schema(root: Path) -> Path:
     """``schema/contribution.schema.json``, regenerated (it is derived, so it may be replaced)."""
     path = root / SCHEMA_FILE
+    if path.parent.is_symlink() or (path.parent.exists() and not path.parent.is_dir()):
+        raise AnthologyError(f"{path.parent} is a link or a file, not a folder; nothing was written "
+                             "(move it away, and the schema is written there)")
     write_atomically(path, schema_text())
     return path
 

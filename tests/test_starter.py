@@ -184,3 +184,33 @@ def test_new_before_init_points_at_init_and_init_still_works(tmp_path, capsys):
     assert main(["init", str(tmp_path)]) == 0  # the schema `new` wrote is the same file: nothing is lost
     assert (tmp_path / "contributions" / "ann-able.yaml").is_file() and (tmp_path / "anthology.yaml").is_file()
     assert main(["check", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("name", ["Eve\nstatus: approved", "Tab\tbed", "Esc\x1b[2J", "X" * 121, "  "])
+def test_new_refuses_a_name_check_would_refuse(tmp_path, name, capsys):
+    """`new $'Eve\\nstatus: approved'` wrote a raw `status: approved` line into the entry's YAML."""
+    from anthology.cli import main
+
+    init_project(tmp_path, StarterOptions())
+    assert main(["new", name, str(tmp_path)]) == 1
+    assert "the name must be one line" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "contributions").iterdir()) == [
+        "sam-example.jpg", "sam-example.md", "sam-example.yaml"]
+
+
+def test_new_never_writes_through_a_link(tmp_path, capsys):
+    """A dangling contributions/bob.yaml link, or a schema/ link, got `new` writing outside the project."""
+    from anthology.cli import main
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    book = tmp_path / "book"
+    init_project(book, StarterOptions())
+    (book / "contributions" / "bob.yaml").symlink_to(outside / "bob.yaml")
+    assert main(["new", "Bob", str(book)]) == 1
+    (book / "contributions" / "bob.yaml").unlink()
+    (book / "schema" / "contribution.schema.json").unlink()
+    (book / "schema").rmdir()
+    (book / "schema").symlink_to(outside)
+    assert main(["new", "Bob", str(book)]) == 1
+    assert not any(outside.iterdir())
