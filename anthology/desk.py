@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -56,8 +58,11 @@ def _init(root: Path, options: argparse.Namespace) -> int:
 
 
 def _quoted(path: Path) -> str:
+    """The folder as the user's shell reads it back (``$`` and quotes inside double quotes would not be)."""
     text = str(path)
-    return f'"{text}"' if any(c in text for c in " '\"$&;") else text
+    if os.name == "posix":
+        return shlex.quote(text)
+    return f'"{text}"' if any(c in text for c in " '&;^%") else text
 
 
 def _new(root: Path, options: argparse.Namespace) -> int:

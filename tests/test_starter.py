@@ -214,3 +214,14 @@ def test_new_never_writes_through_a_link(tmp_path, capsys):
     (book / "schema").symlink_to(outside)
     assert main(["new", "Bob", str(book)]) == 1
     assert not any(outside.iterdir())
+
+
+def test_the_printed_cd_line_leads_back_to_the_folder(tmp_path, capsys):
+    """`init 'my $book'` printed cd "…/my $book", which the shell expands to "…/my "."""
+    from anthology.cli import main
+
+    folder = tmp_path / "my $book's \"notes\""
+    assert main(["init", str(folder)]) == 0
+    cd_line = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("cd "))
+    done = subprocess.run(["sh", "-c", cd_line.strip() + " && pwd"], capture_output=True, text=True)
+    assert done.stdout.strip() == str(folder)
