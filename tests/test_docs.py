@@ -56,3 +56,9 @@ def test_documented_length_caps_are_the_real_ones():
     documented = {name: int(cap) for names, cap in re.findall(r"^\| (`[^|]+) \| (\d+) \|", section, re.M)
                   for name in re.findall(r"`([a-z_]+)`", names)}
     assert documented == {f.name: f.max_chars for f in schema.CONTRIBUTION_FIELDS if f.max_chars}
+
+
+def test_the_readme_never_installs_a_stranger_from_pypi():
+    """It said `pip install anthology`: that name on PyPI is an unrelated project, not this one."""
+    readme = (REPO / "README.md").read_text()
+    assert not re.search(r"pip install (-U )?anthology\b(?![\w./-])", readme)
