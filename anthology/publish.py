@@ -123,6 +123,9 @@ def publish_folder(folder: Path, files: dict[str, bytes]) -> tuple[str, ...]:
     folder = Path(os.path.realpath(folder))
     if os.path.ismount(folder):
         raise _mount_point(folder)
+    if folder.exists() and not folder.is_dir():
+        raise AnthologyError(f"{folder} is a file, not a folder; nothing was changed. Give -o a new or empty "
+                             "folder for the release (the book's PDF goes inside it)")
     folder.parent.mkdir(parents=True, exist_ok=True)
     with _folder_lock(folder.parent):
         for leftover in sorted(folder.parent.glob(f".{glob.escape(folder.name)}.release-*")):

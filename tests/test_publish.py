@@ -120,3 +120,12 @@ def test_a_mount_point_is_refused_with_a_way_out_and_left_unchanged(tmp_path):
         assert sorted(p.name for p in site.parent.iterdir()) == ["site"]  # no staging left beside it
     finally:
         subprocess.run(["umount", str(site)], check=True)
+
+
+def test_a_file_given_as_the_release_folder_is_named_as_a_file(tmp_path):
+    """It used to be told it "holds files that dist did not write", which a file cannot."""
+    book = tmp_path / "book.pdf"
+    book.write_bytes(b"%PDF-1.7 the last good one")
+    with pytest.raises(AnthologyError, match="is a file, not a folder"):
+        publish_folder(book, {"index.html": b"x"})
+    assert book.read_bytes() == b"%PDF-1.7 the last good one"
