@@ -75,7 +75,31 @@ def _parser() -> tuple[MarkdownIt, _NestingGuard]:
     # markdown-it quietly turns a javascript:/file:/data: link back into bracket
     # text; accept every link here so _spans can keep its words and warn.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
+    _record_note_definitions(md)
     return md, _NestingGuard(md)
+
+
+_NOTE_LABEL = re.compile(r"\[\^([^\]]+)\]:")
+
+
+def _record_note_definitions(md: MarkdownIt) -> None:
+    """Remember where each footnote is defined (``env['note_lines']``: label → lines).
+
+    mdit-py-plugins keeps only the last of two notes with one label and drops a note
+    no mark refers to, without a word; these lines let :func:`parse_markdown` warn.
+    """
+    rule = next(r for r in md.block.ruler.__rules__ if r.name == "footnote_def")
+    define = rule.fn
+
+    def recording(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        found = define(state, start_line, end_line, silent)
+        if found and not silent:
+            label = _NOTE_LABEL.match(state.src, state.bMarks[start_line] + state.tShift[start_line])
+            if label:
+                state.env.setdefault("note_lines", {}).setdefault(label.group(1), []).append(start_line)
+        return found
+
+    md.block.ruler.at("footnote_def", recording, {"alt": list(rule.alt)})
 
 
 def new_parser() -> MarkdownIt:
@@ -101,13 +125,30 @@ def parse_markdown(source: str, position: Position, report: Report, language: st
     Text nested too deeply for the parser is an error, never silently lost.
     """
     _GUARD.dropped_line = None
-    tree = SyntaxTreeNode(_MARKDOWN.parse(source))
+    env: dict = {}
+    tree = SyntaxTreeNode(_MARKDOWN.parse(source, env))
     if _GUARD.dropped_line is not None:
         report.error(Position(position.path, position.line + _GUARD.dropped_line, 1),
                      f"text nested more than {_MARKDOWN.options.maxNesting} levels deep "
                      "(lists and quotes inside each other) would be lost",
                      "flatten the nesting: a few levels of lists or quotes are the most a page can show")
+    _check_notes(env, position, report)
     return tuple(_blocks(tree.children, position, report, _spacing_for(language)))
+
+
+def _check_notes(env: dict, position: Position, report: Report) -> None:
+    """Warn about a footnote that will not print: defined twice (the parser keeps the last), or never marked."""
+    refs = env.get("footnotes", {}).get("refs", {})
+    for label, lines in env.get("note_lines", {}).items():
+        for line in lines[:-1]:
+            report.warning(Position(position.path, position.line + line, 1),
+                           f"footnote '[^{label}]' is defined again on line {position.line + lines[-1]}; "
+                           "only the last definition is printed",
+                           f"give each note its own label, or delete one of the '[^{label}]:' lines")
+        if refs.get(f":{label}", -1) < 0:
+            report.warning(Position(position.path, position.line + lines[-1], 1),
+                           f"footnote '[^{label}]' has no mark in the text; its note is not printed",
+                           f"put [^{label}] where the note belongs, or delete the note")
 
 
 def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report,
@@ -142,6 +183,8 @@ def _blocks(nodes: list[SyntaxTreeNode], start: Position, report: Report,
             notes = (Note(int(note.meta.get("id", 0)) + 1, tuple(_blocks(note.children, start, report, spacing)))
                      for note in node.children)
             blocks.append(Notes(tuple(notes)))
+        elif kind == "footnote_anchor":  # the back-reference a note ends with: the layout draws its own
+            continue
         elif kind == "html_block":
             report.warning(where, "raw HTML is printed as text, not interpreted",
                            "write it in Markdown, or put it in a code block if the code itself is the point")

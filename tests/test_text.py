@@ -115,3 +115,21 @@ def test_a_footnote_mark_without_its_note_is_printed_as_written_with_a_warning()
     blocks, report = parse("As shown[^7] before.\n")
     assert "".join(s.text for s in blocks[0].spans) == "As shown[^7] before."
     assert [w.message for w in report.warnings] == ["footnote mark '[^7]' has no note; it is printed as written"]
+
+
+def test_a_footnote_defined_twice_or_never_marked_is_warned_about_not_silently_dropped():
+    """mdit-py-plugins keeps only the last of two notes with one label and drops an unmarked note."""
+    blocks, report = parse("X[^d] and Y.\n\n[^d]: first\n[^d]: second\n\n[^z]: orphan words\n")
+    assert words_of(blocks) == ["X", "and", "Y", "second"]
+    assert [(w.position.line, w.message) for w in report.warnings] == [
+        (3, "footnote '[^d]' is defined again on line 4; only the last definition is printed"),
+        (6, "footnote '[^z]' has no mark in the text; its note is not printed")]
+
+
+def test_a_note_that_ends_in_a_table_or_is_empty_has_no_stray_element():
+    """The plugin's back-reference token stood alone after a table and was 'unsupported Markdown element'."""
+    blocks, report = parse("A[^t] B[^e].\n\n[^t]: | a | b |\n    |---|---|\n    | x | y |\n\n[^e]:\n\nafter\n")
+    assert not report.diagnostics
+    notes = blocks[-1]
+    assert isinstance(notes, Notes) and [type(b) for b in notes.notes[0].blocks] == [Table]
+    assert notes.notes[1].blocks == ()
