@@ -817,6 +817,8 @@ def load_figures(entry: Entry, limits: Limits, report: Report) -> Entry:
                 block = Quote(load(block.blocks))
             elif isinstance(block, ListBlock):
                 block = dataclasses.replace(block, items=tuple(load(item) for item in block.items))
+            elif isinstance(block, Notes):  # a figure in a footnote is a figure too
+                block = Notes(tuple(dataclasses.replace(note, blocks=load(note.blocks)) for note in block.notes))
             out.append(block)
         return tuple(out)
 
@@ -850,7 +852,7 @@ def figure_files(blocks: tuple[Block, ...]) -> set[Path]:
 
 
 def figures(blocks: tuple[Block, ...]) -> Iterator[Figure]:
-    """Every figure of the blocks, those in quotes and lists too."""
+    """Every figure of the blocks, those in quotes, lists and footnotes too."""
     for block in blocks:
         if isinstance(block, Figure):
             yield block
@@ -859,6 +861,9 @@ def figures(blocks: tuple[Block, ...]) -> Iterator[Figure]:
         elif isinstance(block, ListBlock):
             for item in block.items:
                 yield from figures(item)
+        elif isinstance(block, Notes):  # a figure in a footnote is a figure too
+            for note in block.notes:
+                yield from figures(note.blocks)
 
 
 def _written_at(source: str, char: str) -> int:

@@ -349,3 +349,53 @@ def test_fields_at_their_caps_build_in_every_layout(make_project, tmp_path):
         root = make_project({**files, "anthology.yaml": f'title: "{"T" * 200}"\nlayout: {layout}\n'})
         result = build_book(root, tmp_path / f"{layout}.pdf", cache=False)
         assert result.book.entry_count == 2
+
+
+def _png(width: int, height: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    data = BytesIO()
+    Image.new("RGB", (width, height), "teal").save(data, "PNG")
+    return data.getvalue()
+
+
+def test_a_figure_in_a_footnote_is_printed_as_a_figure(make_project, tmp_path):
+    """Only top-level, list and quote figures were read: in a note the image vanished without a warning."""
+    root = make_project({**entry_files("Ann Lee", "Noted", "Text[^1] here.\n\n[^1]: ![A chart](chart.png)\n"),
+                         "contributions/chart.png": _png(200, 100)})
+    _, report = check_project(root)
+    assert not report.diagnostics
+    result = build_book(root, tmp_path / "out.pdf")
+    page = next(line.page_index for line in result.book.toc if line.slug == "ann-lee")
+    assert "A chart" in page_texts(result.output)[page]
+    assert len(reader(result.output).pages[page].images) == 1
+
+
+def test_a_figure_whose_caption_is_longer_than_a_page_builds_with_every_word(make_project, tmp_path):
+    """Image and caption were one unsplittable piece: a 1500-word alt text was a LayoutError at build."""
+    caption = " ".join(f"w{i}" for i in range(1500))
+    root = make_project({**entry_files("Ann Lee", "Figure", f"Before.\n\n![{caption}](chart.png)\n\nAfter.\n"),
+                         "contributions/chart.png": _png(200, 100)})
+    _, report = check_project(root)
+    assert not report.errors
+    result = build_book(root, tmp_path / "out.pdf")
+    printed = words(" ".join(page_texts(result.output)))
+    assert [w for w in printed if re.fullmatch(r"w\d+", w)] == caption.split()
+    assert sum(len(page.images) for page in reader(result.output).pages) == 1
+
+
+def test_a_footnote_that_starts_with_a_long_url_stays_on_the_page(make_project, tmp_path):
+    """The note's zero-width destination began its first word, so ReportLab never broke the URL:
+    in the pocket layout the line was drawn from x = -4 pt."""
+    url = "https://example.org/report?id=quarterly_planning_review_for_the_northern_distribution_centre_2026"
+    root = make_project({**entry_files("Ann Lee", "Links", f"Foot[^1].\n\n[^1]: {url} tail\n\n{url}[^1]\n"),
+                         "anthology.yaml": 'title: "B"\nlayout: pocket\n'})
+    result = build_book(root, tmp_path / "out.pdf")
+    document = pypdfium2.PdfDocument(str(result.output))
+    page = document[next(line.page_index for line in result.book.toc if line.slug == "ann-lee")]
+    textpage = page.get_textpage()
+    boxes = [textpage.get_charbox(i) for i in range(textpage.count_chars()) if textpage.get_text_range(i, 1).strip()]
+    assert min(box[0] for box in boxes) >= 0.625 * 72 - 1 and max(box[2] for box in boxes) <= page.get_width()
+    assert "".join(words(url)) in "".join(words(textpage.get_text_range()))

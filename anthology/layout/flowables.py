@@ -60,9 +60,11 @@ def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: 
         if span.strike:
             text = f"<strike>{text}</strike>"
         if span.note:
-            text = (f"<a name={quoteattr(note_anchor(anchors, 'mark', span.note))}/>"
-                    f"<a href={quoteattr('#' + note_anchor(anchors, 'note', span.note))} "
-                    f"color={quoteattr(link_color)}><super>{text}</super></a>")
+            # The destination follows the visible mark: a zero-width anchor that begins a word stops
+            # ReportLab from breaking that word (a note starting with a URL ran off the page).
+            text = (f"<a href={quoteattr('#' + note_anchor(anchors, 'note', span.note))} "
+                    f"color={quoteattr(link_color)}><super>{text}</super></a>"
+                    f"<a name={quoteattr(note_anchor(anchors, 'mark', span.note))}/>")
         elif span.href:
             text = f"<a href={quoteattr(span.href)} color={quoteattr(link_color)}>{text}</a>"
         parts.append(text)
@@ -289,9 +291,9 @@ class BlockRenderer:
         flowables: list[Flowable] = [HRFlowable(width="25%", thickness=0.6, color=self.rule_color, hAlign="LEFT",
                                                 spaceBefore=self.styles.text.leading, spaceAfter=4)]
         for note in block.notes:
-            number = (f"<a name={quoteattr(note_anchor(self.anchors, 'note', note.number))}/>"
-                      f"<a href={quoteattr('#' + note_anchor(self.anchors, 'mark', note.number))} "
-                      f"color={quoteattr(self.link_color)}>{note.number}.</a>\u00a0")
+            number = (f"<a href={quoteattr('#' + note_anchor(self.anchors, 'mark', note.number))} "
+                      f"color={quoteattr(self.link_color)}>{note.number}.</a>"
+                      f"<a name={quoteattr(note_anchor(self.anchors, 'note', note.number))}/>\u00a0")
             first, *rest = note.blocks or (Paragraph(()),)
             if isinstance(first, Paragraph):
                 flowables.append(SetParagraph(number + self._markup(first.spans), self.styles.note))
@@ -460,9 +462,10 @@ class FigureFlowable(Flowable):
     """A figure: the image scaled to the frame's width (never past 1.5× its pixels, never taller than
     half the frame) with its caption beneath, as one piece that is never split from its caption."""
 
-    def __init__(self, jpeg: bytes, size: tuple[int, int], caption: RLParagraph, gap: float) -> None:
+    def __init__(self, jpeg: bytes, size: tuple[int, int], caption: RLParagraph, gap: float,
+                 image: ImageReader | None = None) -> None:
         super().__init__()
-        self.image = ImageReader(io.BytesIO(jpeg))
+        self.image = image or ImageReader(io.BytesIO(jpeg))
         self.pixels = self.image.getSize() if size == (0, 0) else size
         self.caption, self.gap = caption, gap
 
@@ -474,6 +477,19 @@ class FigureFlowable(Flowable):
         self._caption_height = self.caption.wrap(available_width, available_height)[1]
         self.width, self.height = available_width, h * scale + self.gap * 0.4 + self._caption_height
         return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        """Whole on the next page if it fits there; only a caption too long for any page is split,
+        its first lines kept under the image (ReportLab marks a flowable it moved as ``_postponed``)."""
+        if not getattr(self, "_postponed", False):
+            return []
+        self.wrap(available_width, available_height)
+        room = available_height - self._image_size[1] - self.gap * 0.4
+        parts = self.caption.split(available_width, room) if room > 0 else []
+        if len(parts) < 2:
+            return []
+        head = FigureFlowable(b"", self.pixels, parts[0], self.gap, image=self.image)
+        return [head, *parts[1:]]
 
     def draw(self) -> None:
         w, h = self._image_size
