@@ -36,6 +36,7 @@ from .validate import (
     figures,
     load_figures,
     validate_project,
+    warn_figures_outside_entries,
     warn_unused_files,
 )
 
@@ -108,6 +109,7 @@ def check_project(root: Path, skip_invalid: bool = False, layout: str | None = N
     def parsed(text: str, where: Position) -> tuple[Block, ...]:
         blocks = parse_markdown(text, where, report, book.language)
         check_drawn_glyphs(blocks, text, where, layout_in_use, report)
+        warn_figures_outside_entries(blocks, where, report)
         return blocks
 
     texts = BookTexts(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
@@ -107,7 +108,29 @@ def new_parser() -> MarkdownIt:
     task lists and footnotes. Raw HTML is recognised only to be printed as text, with a warning."""
     md = MarkdownIt("commonmark", {"html": True, "typographer": True, "linkify": True})
     md.enable(["replacements", "smartquotes", "table", "strikethrough", "linkify"])
+    md.linkify = _GfmLinkify(md.linkify)
     return md.use(footnote_plugin).use(tasklists_plugin)
+
+
+class _GfmLinkify:
+    """linkify-it with GFM's rule that a bare URL never ends in '~'.
+
+    linkify-it keeps trailing tildes, so in ``~~https://example.org~~`` the closing
+    ``~~`` became part of the address and both markers printed literally instead of a
+    strikethrough (markdown-it already drops a trailing '*' the same way for emphasis).
+    """
+
+    def __init__(self, linkify: Any) -> None:
+        self._linkify = linkify
+
+    def match_at_start(self, text: str) -> Any:
+        found = self._linkify.match_at_start(text)
+        if found is not None and found.url.endswith("~"):
+            found.url = found.url.rstrip("~")
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._linkify, name)
 
 
 _MARKDOWN, _GUARD = _parser()

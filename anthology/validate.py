@@ -866,6 +866,15 @@ def figures(blocks: tuple[Block, ...]) -> Iterator[Figure]:
                 yield from figures(note.blocks)
 
 
+def warn_figures_outside_entries(blocks: tuple[Block, ...], where: Position, report: Report) -> None:
+    """The book's own texts (introduction, part introductions, About the editor) print no images:
+    say so, rather than print a caption under nothing."""
+    for figure in figures(blocks):
+        report.warning(figure.position or where,
+                       f"figure '{figure.source[:80]}' is printed only in an entry; here only its caption is printed",
+                       "put the figure in a contribution, or describe it in words")
+
+
 def _written_at(source: str, char: str) -> int:
     """Where ``char`` is written in ``source``: as itself or as a character reference (``&#x210B;``,
     ``&#8459;``, ``&HilbertSpace;``), whichever comes first; -1 if nowhere."""

@@ -133,3 +133,12 @@ def test_a_note_that_ends_in_a_table_or_is_empty_has_no_stray_element():
     notes = blocks[-1]
     assert isinstance(notes, Notes) and [type(b) for b in notes.notes[0].blocks] == [Table]
     assert notes.notes[1].blocks == ()
+
+
+def test_a_struck_out_bare_url_is_struck_out_not_printed_with_its_tildes():
+    """linkify-it kept the closing '~~' in the address: GFM ends a bare URL before trailing '~'."""
+    blocks, _ = parse("~~https://example.org/a~~ and https://example.org/~user/ ok\n")
+    spans = blocks[0].spans
+    assert "".join(s.text for s in spans) == "https://example.org/a and https://example.org/~user/ ok"
+    assert (spans[0].strike, spans[0].href) == (True, "https://example.org/a")
+    assert spans[2].href == "https://example.org/~user/"

@@ -248,3 +248,12 @@ def test_figures_are_decoded_once_each_and_a_flood_of_them_is_capped(make_projec
     assert not report.errors and len(decoded) == validate.MAX_FIGURES
     capped = [w for w in report.warnings if "more than 40 different figures" in w.message]
     assert len(capped) == 50 + 1 - validate.MAX_FIGURES
+
+
+def test_a_figure_in_the_books_own_texts_is_warned_about(make_project):
+    """The introduction printed a figure's caption under nothing and called its image 'not used by any entry'."""
+    root = make_project(entry("Ann Lee", "Body", "Words.\n") | {
+        "anthology.yaml": 'title: "B"\nintro: intro.md\n', "intro.md": "Intro.\n\n> ![The chart](chart.png)\n"})
+    _, report = check_project(root)
+    assert [(w.position.path.name, w.position.line, w.message) for w in report.warnings] == [
+        ("intro.md", 3, "figure 'chart.png' is printed only in an entry; here only its caption is printed")]
