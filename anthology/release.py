@@ -283,9 +283,10 @@ def _entry_rows(checked: CheckedProject, book: Book, pdf_name: str) -> list[dict
 
 
 def _first_paragraph(blocks: tuple) -> str:
+    """The excerpt on the entry's web page: its words, without the footnote numbers the book adds."""
     for block in blocks:
         if isinstance(block, Paragraph):
-            return " ".join("".join(" " if s.line_break else s.text for s in block.spans).split())
+            return " ".join("".join(" " if s.line_break else s.text for s in block.spans if not s.note).split())
     return ""
 
 

@@ -286,3 +286,11 @@ def test_a_link_left_in_the_release_folder_is_kept_as_a_link_never_followed(make
     assert (site / "elsewhere").is_symlink() and second.kept == ("elsewhere",)
     assert (secret / "key").read_text() == "private"
     assert not any(p.name == "key" and not p.is_symlink() for p in site.rglob("*"))
+
+
+def test_the_excerpt_on_an_entrys_page_has_no_footnote_numbers(make_project, tmp_path):
+    """The excerpt joined the mark's number to the word before it: 'shown1 here'."""
+    root = make_project(entry("Ann Lee", "Noted", "As shown[^a] here[^b].\n\n[^a]: One.\n[^b]: Two.\n"))
+    result = build_release(root, tmp_path / "site", book_output=tmp_path / "book.pdf")
+    page = (result.folder / "c" / "ann-lee.html").read_text()
+    assert "<p>As shown here.</p>" in page and "shown1" not in page
