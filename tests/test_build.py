@@ -376,14 +376,16 @@ def test_a_figure_in_a_footnote_is_printed_as_a_figure(make_project, tmp_path):
 def test_a_figure_whose_caption_is_longer_than_a_page_builds_with_every_word(make_project, tmp_path):
     """Image and caption were one unsplittable piece: a 1500-word alt text was a LayoutError at build."""
     caption = " ".join(f"w{i}" for i in range(1500))
-    root = make_project({**entry_files("Ann Lee", "Figure", f"Before.\n\n![{caption}](chart.png)\n\nAfter.\n"),
-                         "contributions/chart.png": _png(200, 100)})
-    _, report = check_project(root)
-    assert not report.errors
-    result = build_book(root, tmp_path / "out.pdf")
-    printed = words(" ".join(page_texts(result.output)))
-    assert [w for w in printed if re.fullmatch(r"w\d+", w)] == caption.split()
-    assert sum(len(page.images) for page in reader(result.output).pages) == 1
+    for layout in ("perspectives", "a4-report"):  # a page, and two balanced columns
+        root = make_project({**entry_files("Ann Lee", "Figure", f"Before.\n\n![{caption}](chart.png)\n\nAfter.\n"),
+                             "contributions/chart.png": _png(200, 100),
+                             "anthology.yaml": f'title: "B"\nlayout: {layout}\n'})
+        _, report = check_project(root)
+        assert not report.errors
+        result = build_book(root, tmp_path / f"{layout}.pdf", cache=False)
+        printed = words(" ".join(page_texts(result.output)))
+        assert [w for w in printed if re.fullmatch(r"w\d+", w)] == caption.split(), layout
+        assert sum(len(page.images) for page in reader(result.output).pages) == 1
 
 
 def test_a_footnote_that_starts_with_a_long_url_stays_on_the_page(make_project, tmp_path):

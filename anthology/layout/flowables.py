@@ -478,12 +478,16 @@ class FigureFlowable(Flowable):
         self.width, self.height = available_width, h * scale + self.gap * 0.4 + self._caption_height
         return self.width, self.height
 
+    LONG_CAPTION = 6
+    """Lines from which a caption is text to be split like a paragraph, not a label kept with its image."""
+
     def split(self, available_width: float, available_height: float) -> list[Flowable]:
-        """Whole on the next page if it fits there; only a caption too long for any page is split,
-        its first lines kept under the image (ReportLab marks a flowable it moved as ``_postponed``)."""
-        if not getattr(self, "_postponed", False):
-            return []
+        """Whole on the next page or column; a long caption (or one that does not fit even there, which
+        ReportLab marks ``_postponed``) is split, its first lines kept under the image."""
         self.wrap(available_width, available_height)
+        lines = self._caption_height / self.caption.style.leading
+        if not getattr(self, "_postponed", False) and lines <= self.LONG_CAPTION:
+            return []
         room = available_height - self._image_size[1] - self.gap * 0.4
         parts = self.caption.split(available_width, room) if room > 0 else []
         if len(parts) < 2:
