@@ -401,3 +401,12 @@ def test_a_footnote_that_starts_with_a_long_url_stays_on_the_page(make_project, 
     boxes = [textpage.get_charbox(i) for i in range(textpage.count_chars()) if textpage.get_text_range(i, 1).strip()]
     assert min(box[0] for box in boxes) >= 0.625 * 72 - 1 and max(box[2] for box in boxes) <= page.get_width()
     assert "".join(words(url)) in "".join(words(textpage.get_text_range()))
+
+
+def test_a_too_wide_table_with_only_a_header_prints_each_name_once(make_project, tmp_path):
+    """Set row by row, a header without rows was paired with itself: 'h0: h0 · h1: h1 …'."""
+    header = "|" + "|".join(f" h{i} " for i in range(40)) + "|\n|" + "---|" * 40 + "\n"
+    root = make_project(entry_files("Ann Lee", "Header", header))
+    result = build_book(root, tmp_path / "out.pdf")
+    printed = [w for w in words(_entry_text(result, "ann-lee")) if re.fullmatch(r"h\d+", w)]
+    assert printed == [f"h{i}" for i in range(40)]

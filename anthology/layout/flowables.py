@@ -405,7 +405,9 @@ class TableFlowable(PerWidth):
         """Each row as a line of 'header: cell' pairs, for a table too wide for any page."""
         header, *body = self.rows
         lines = (" · ".join(f"<b>{h.text}</b>: {cell.text}" if h.text else cell.text
-                            for h, cell in zip(header, row, strict=True)) for row in body or [header])
+                            for h, cell in zip(header, row, strict=True)) for row in body)
+        if not body:  # a header row alone is its own line, each name once
+            lines = iter([" · ".join(f"<b>{h.text}</b>" for h in header)])
         return RLParagraph("<br/>".join(lines), self.rows[-1][0].style)
 
 
