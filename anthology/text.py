@@ -47,6 +47,8 @@ LINK_SCHEMES = ("http", "https", "mailto")
 _FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\]")
 """A footnote mark the parser left as text: no note with that label exists."""
 WORD = re.compile(r"\w+", re.UNICODE)
+_TASK_BOX = '<input class="task-list-item-checkbox"'
+"""How mdit-py-plugins writes a task's box into the item's text."""
 
 
 class _NestingGuard:
@@ -266,8 +268,9 @@ def _inline(node: SyntaxTreeNode, where: Position, report: Report,
     for child in node.children:  # the single 'inline' node
         _spans(child.children, spans, where, report, italic=False, bold=False, href="")
     spans = _merge(spans)
-    if spans and spans[0].text.startswith(("☐ ", "☑ ")) and not spans[0].code:  # the box keeps to its words
-        spans[0] = replace(spans[0], text=spans[0].text[:1] + "\u00a0" + spans[0].text[2:].lstrip())
+    first = node.children[0].children[:1] if node.children else []
+    if spans and first and first[0].type == "html_inline" and first[0].content.startswith(_TASK_BOX):
+        spans[0] = replace(spans[0], text=spans[0].text.lstrip())  # the space after a task's box
     return tuple(s if s.code else replace(s, text=spacing(s.text)) for s in spans)
 
 
@@ -316,9 +319,8 @@ def _spans(nodes: list[SyntaxTreeNode], out: list[Span], where: Position, report
             number = int(node.meta.get("id", 0)) + 1
             out.append(Span(str(number), note=number))
         elif kind == "html_inline":
-            if node.content.startswith('<input class="task-list-item-checkbox"'):
-                out.append(Span("☑ " if 'checked="checked"' in node.content else "☐ "))
-                continue
+            if node.content.startswith(_TASK_BOX):
+                continue  # a task's box: ListBlock.checked holds it, and each output draws its own
             report.warning(where, f"raw HTML '{node.content[:40]}' is printed as text, not interpreted",
                            "write it in Markdown (*emphasis*, [links](https://…)) instead of HTML tags")
             out.append(Span(node.content, italic, bold, href=href, strike=strike))

@@ -918,6 +918,8 @@ def check_drawn_glyphs(blocks: tuple[Block, ...], source: str, start: Position, 
             elif isinstance(block, Quote):
                 walk(block.blocks)
             elif isinstance(block, ListBlock):
+                if block.checked:  # the layout draws the task boxes in the body face
+                    spans((Span("".join("☑" if c else "☐" for c in block.checked if c is not None)),), body)
                 for item in block.items:
                     walk(item)
             elif isinstance(block, Notes):

@@ -410,3 +410,20 @@ def test_a_too_wide_table_with_only_a_header_prints_each_name_once(make_project,
     result = build_book(root, tmp_path / "out.pdf")
     printed = [w for w in words(_entry_text(result, "ann-lee")) if re.fullmatch(r"h\d+", w)]
     assert printed == [f"h{i}" for i in range(40)]
+
+
+def test_a_task_box_or_note_number_before_a_long_word_stays_inside_the_page(make_project, tmp_path):
+    """The box and the note number were glued to the first word by a no-break space; ReportLab then never
+    broke a long first word, and in the pocket layout it ran 130 pt past the page's right edge."""
+    long_word = "k" * 300
+    root = make_project({**entry_files("Ann Lee", "Long", f"- [ ] {long_word}\n\nN[^1].\n\n[^1]: {long_word}\n"),
+                         "anthology.yaml": 'title: "B"\nlayout: pocket\n'})
+    result = build_book(root, tmp_path / "out.pdf")
+    document = pypdfium2.PdfDocument(str(result.output))
+    page = document[next(line.page_index for line in result.book.toc if line.slug == "ann-lee")]
+    textpage = page.get_textpage()
+    text = textpage.get_text_range()
+    right = max(textpage.get_charbox(i)[2] for i in range(textpage.count_chars())
+                if textpage.get_text_range(i, 1).strip())
+    assert right <= page.get_width() - 0.625 * 72 + 1  # pocket's outer margin
+    assert "".join(words(text)).count(long_word) == 2 and "☐" in text

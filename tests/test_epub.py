@@ -323,3 +323,12 @@ def test_footnotes_tables_and_figures_are_real_epub_structures(sample):
     assert image.get("alt").startswith("Sailings that left within ten minutes")
     assert text_of(next(figure.iter(f"{XHTML}figcaption"))) == image.get("alt")
     assert files["EPUB/" + image.get("src").removeprefix("../")][:3] == b"\xff\xd8\xff"
+
+
+def test_a_task_lists_box_is_printed_once(make_project, tmp_path):
+    """The EPUB drew the list's own box and then the box the words carried: '☐ ☐ open'."""
+    root = make_project(entry("Ann Lee", "Tasks", "- [ ] open\n- [x] done\n"))
+    result = build_book(root, tmp_path / "book.epub", formats=("epub",), cache=False)
+    items = [text_of(item) for item in xml(members(result.edition_output)["EPUB/text/entry-ann-lee.xhtml"])
+             .iter(f"{XHTML}li")]
+    assert [" ".join(item.split()) for item in items] == ["☐ open", "☑ done"]

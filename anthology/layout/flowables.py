@@ -293,7 +293,7 @@ class BlockRenderer:
         for note in block.notes:
             number = (f"<a href={quoteattr('#' + note_anchor(self.anchors, 'mark', note.number))} "
                       f"color={quoteattr(self.link_color)}>{note.number}.</a>"
-                      f"<a name={quoteattr(note_anchor(self.anchors, 'note', note.number))}/>\u00a0")
+                      f"<a name={quoteattr(note_anchor(self.anchors, 'note', note.number))}/> ")
             first, *rest = note.blocks or (Paragraph(()),)
             if isinstance(first, Paragraph):
                 flowables.append(SetParagraph(number + self._markup(first.spans), self.styles.note))
@@ -308,11 +308,15 @@ class BlockRenderer:
 
     def _list(self, block: ListBlock) -> ListFlowable:
         items = []
-        for item in block.items:
+        for index, item in enumerate(block.items):
             content: list[Flowable] = []
-            for sub in item:
+            box = block.checked[index] if block.checked else None
+            for position, sub in enumerate(item):
                 if isinstance(sub, Paragraph):
-                    content.append(SetParagraph(self._markup(sub.spans), self.styles.list_item))
+                    spans = sub.spans
+                    if position == 0 and box is not None:  # a task's box, then its words (a plain space:
+                        spans = (Span("☑ " if box else "☐ "), *spans)  # glued, a long first word never broke)
+                    content.append(SetParagraph(self._markup(spans), self.styles.list_item))
                 else:
                     content += self.render((sub,))
             # An empty item ('*' alone) still shows its bullet; ReportLab fails on an item with no content.
