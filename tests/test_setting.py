@@ -110,6 +110,39 @@ def test_justified_lines_fill_the_measure_and_never_overflow():
             assert right >= left + MEASURE - 0.5, f"line not justified: {text!r}"
 
 
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u00ad"])
+@pytest.mark.parametrize("justify", [True, False])
+def test_a_word_with_invisible_characters_stays_inside_the_measure(invisible, justify):
+    """Zero-width characters (drawn with no width, measured by the plain metrics as a missing glyph)
+    must not make the pieces of a cut word look narrower than they are drawn."""
+    text = "Start " + invisible * 60 + "m" * 120 + " end."
+    style = _style(alignment=TA_JUSTIFY if justify else 0, setting=Setting(justify=justify, language="en_US"))
+    page = pypdfium2.PdfDocument(_pdf([SetParagraph(text, style)]))[0]
+    textpage = page.get_textpage()
+    boxes = [(textpage.get_text_range(i, 1), textpage.get_charbox(i)) for i in range(textpage.count_chars())]
+    left = min(box[0] for char, box in boxes if char == "S") - 15.4  # the first line's indent
+    rights = [box[2] for char, box in boxes if char.isalnum()]
+    assert sum(char == "m" for char, _ in boxes) == 120
+    assert max(rights) <= left + MEASURE + 0.5
+
+
+def test_a_zero_width_joiner_is_not_drawn_as_a_stretched_space():
+    """HarfBuzz stands a space glyph in for a format character the face lacks; drawn, it widened with
+    every justified space and read back as a space ("man woman")."""
+    text = TEXT.replace("office", "off\u200dice").replace("kitchen", "kit\u200bchen")
+    pdf = _pdf([SetParagraph(text, _style())])
+    extracted = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "office" in extracted.replace("\u200d", "")
+    assert "kitchen" in extracted.replace("\u200b", "")
+    page = pypdfium2.PdfDocument(pdf)[0]
+    textpage = page.get_textpage()
+    chars = "".join(textpage.get_text_range(i, 1) for i in range(textpage.count_chars()))
+    at = chars.index("chen") - 1
+    while not chars[at].isalpha():
+        at -= 1
+    assert textpage.get_charbox(chars.index("chen"))[0] - textpage.get_charbox(at)[2] < 1
+
 def test_every_word_survives_hyphenation_in_order():
     pdf = _pdf([SetParagraph(TEXT, _style())], width=160)
     text = " ".join(pypdfium2.PdfDocument(pdf)[p].get_textpage().get_text_range()

@@ -107,6 +107,9 @@ def _shaped_glyphs(text: str, font_name: str) -> ShapedStr | None:
     face = font.face
     buffer = uharfbuzz.Buffer()
     buffer.cluster_level = uharfbuzz.BufferClusterLevel.MONOTONE_CHARACTERS
+    # invisible characters (U+200B, U+200D, U+00AD) get no glyph: by default HarfBuzz draws a space glyph
+    # for them, which reads back as a space and widens with every justified space (ReportLab's Tw)
+    buffer.flags = uharfbuzz.BufferFlags.REMOVE_DEFAULT_IGNORABLES
     buffer.add_str(text)
     buffer.guess_segment_properties()
     uharfbuzz.shape(_harfbuzz_font(font_name), buffer, FEATURES)
@@ -128,6 +131,7 @@ def _shaped_glyphs(text: str, font_name: str) -> ShapedStr | None:
         chars.append(char)
         data.append(ShapeData(info.cluster, advance, scale(position.y_advance), scale(position.x_offset),
                               scale(position.y_offset), width))
+    changed = changed or len(chars) != len(text)  # an invisible character removed
     return ShapedStr("".join(chars), shapeData=data) if changed else None
 
 
@@ -323,8 +327,10 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     address or long token breaks where :func:`.breaks.break_points` allows (URL-safe
     points first), and a word wider than a line (``anywhere``) may also break between
     any two characters; those breaks add no hyphen and leave their line ragged. The pieces share the word's
-    drawn (kerned) width in proportion to their plain widths, so they add up to
-    exactly what is drawn when the word is not broken.
+    drawn (kerned) width in proportion to their own shaped widths, so they add up to
+    exactly what is drawn when the word is not broken, and a piece is as wide as drawn even
+    when the word holds characters drawn with no width (U+200B, U+200D, U+00AD), which
+    the fonts' plain metrics give the width of a missing glyph.
     """
     text = "".join(run[2] for run in runs)
     if not runs or not width:
@@ -347,18 +353,18 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     if not cuts:
         return (width,), ()
     edges = [0, *sorted(cuts), len(text)]
-    plain = [_plain_width(runs, a, b) for a, b in itertools.pairwise(edges)]
+    plain = [_shaped_width(runs, a, b) for a, b in itertools.pairwise(edges)]
     scale = width / sum(plain) if sum(plain) else 0
     return (tuple(piece * scale for piece in plain),
             tuple((at, *cuts[at]) for at in edges[1:-1]))
 
 
-def _plain_width(runs: tuple[tuple[str, float, str], ...], start: int, stop: int) -> float:
+def _shaped_width(runs: tuple[tuple[str, float, str], ...], start: int, stop: int) -> float:
     width, seen = 0.0, 0
     for name, size, text in runs:
         a, b = max(start - seen, 0), min(stop - seen, len(text))
         if a < b:
-            width += stringWidth(text[a:b], name, size)
+            width += _shaped(text[a:b], name, size)[0]
         seen += len(text)
     return width
 
