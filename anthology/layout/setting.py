@@ -353,9 +353,9 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     if not cuts:
         return (width,), ()
     edges = [0, *sorted(cuts), len(text)]
-    plain = [_shaped_width(runs, a, b) for a, b in itertools.pairwise(edges)]
-    scale = width / sum(plain) if sum(plain) else 0
-    return (tuple(piece * scale for piece in plain),
+    shaped = [_shaped_width(runs, a, b) for a, b in itertools.pairwise(edges)]
+    scale = width / sum(shaped) if sum(shaped) else 0
+    return (tuple(piece * scale for piece in shaped),
             tuple((at, *cuts[at]) for at in edges[1:-1]))
 
 
