@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import unicodedata
 
@@ -142,6 +143,19 @@ def test_a_zero_width_joiner_is_not_drawn_as_a_stretched_space():
     while not chars[at].isalpha():
         at -= 1
     assert textpage.get_charbox(chars.index("chen"))[0] - textpage.get_charbox(at)[2] < 1
+
+
+@pytest.mark.parametrize("word", ["Nguye\u0302\u0303n", "e\u0301x\u0303", "man\u200dwoman"])
+def test_a_word_wider_than_the_line_is_never_cut_inside_a_letter(word):
+    """Accents (decomposed, as some keyboards type Vietnamese) stay on their letter and a
+    joiner with both its neighbours: no line starts with a mark standing on nothing."""
+    paragraph = SetParagraph("Start " + word * 80 + " end.", _style())
+    paragraph.wrap(MEASURE, 10_000)
+    lines = ["".join(str(run.text) for run in line.words) for line in paragraph.blPara.lines]
+    assert len(lines) > 3
+    for before, line in itertools.pairwise(lines):
+        assert not unicodedata.combining(line[0]), line[:8]
+        assert "\u200d" not in (line[0], before.rstrip("-")[-1:])
 
 def test_every_word_survives_hyphenation_in_order():
     pdf = _pdf([SetParagraph(TEXT, _style())], width=160)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from .breaks import URL_SAFE, break_points
 from .linebreak import FILL, INFINITY, Box, Glue, Item, Penalty, Tuning, break_lines, finish
 
 HYPHEN = "-"
+JOINER = "\u200d"
 DASHES = "\u2013\u2014"
 """After these a word may break without adding anything (1990–|2000). Not after a hyphen:
 a reader (PDFium) takes a hyphen that ends a line for a soft one and would join
@@ -350,6 +352,8 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
         points = list(range(1, len(text)))
     for i in points or ():
         cuts.setdefault(i, (0.0, LAST_RESORT if text[i - 1] in URL_SAFE else 10 * LAST_RESORT))
+    for i in [i for i in cuts if _inside_cluster(text, i)]:
+        del cuts[i]
     if not cuts:
         return (width,), ()
     edges = [0, *sorted(cuts), len(text)]
@@ -357,6 +361,12 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     scale = width / sum(shaped) if sum(shaped) else 0
     return (tuple(piece * scale for piece in shaped),
             tuple((at, *cuts[at]) for at in edges[1:-1]))
+
+
+def _inside_cluster(text: str, at: int) -> bool:
+    """Whether a cut before ``text[at]`` would part a letter from its accents (e + U+0301) or a joined pair
+    (ZWJ): the marks would start the next line on nothing."""
+    return unicodedata.category(text[at]) in ("Mn", "Mc", "Me") or JOINER in (text[at], text[at - 1])
 
 
 def _shaped_width(runs: tuple[tuple[str, float, str], ...], start: int, stop: int) -> float:
