@@ -157,6 +157,19 @@ def test_a_word_wider_than_the_line_is_never_cut_inside_a_letter(word):
         assert not unicodedata.combining(line[0]), line[:8]
         assert "\u200d" not in (line[0], before.rstrip("-")[-1:])
 
+
+def test_a_word_wider_than_the_line_is_hyphenated_not_cut_anywhere():
+    """A long word in a narrow column breaks at its hyphenation points; cutting it between any two
+    letters without a hyphen ("supercalifragilisticexpialidoci | ous") is only for words that
+    hyphenation cannot fit."""
+    text = "Words before the long one: " + "supercalifragilisticexpialidocious and " * 8
+    paragraph = SetParagraph(text, _style())
+    paragraph.wrap(150, 10_000)
+    lines = ["".join(str(run.text) for run in line.words).strip() for line in paragraph.blPara.lines]
+    assert len(lines) > 8
+    for line in lines:
+        assert line.endswith("-") or any(word.endswith(line.split()[-1]) for word in text.split()), lines
+
 def test_every_word_survives_hyphenation_in_order():
     pdf = _pdf([SetParagraph(TEXT, _style())], width=160)
     text = " ".join(pypdfium2.PdfDocument(pdf)[p].get_textpage().get_text_range()

@@ -258,7 +258,7 @@ class _Paragraph:
     def _word(self, index: int, word: list, setting: Setting, shortest: float) -> None:  # type: ignore[type-arg]
         runs = tuple((f.fontName, f.fontSize, str(t)) for f, t in word[1:] if not hasattr(f, "cbDefn"))
         width = sum(_shaped(text, name, size)[0] for name, size, text in runs if text)
-        items, cuts, ragged = _word_items(runs, width, setting.language, width > shortest)
+        items, cuts, ragged = _word_items(runs, width, setting.language, shortest if width > shortest else None)
         self.items += items
         self.origin += [(index, at) for at in cuts]
         self.ragged.update((index, at) for at in ragged)
@@ -297,13 +297,13 @@ class _Paragraph:
 
 
 @functools.lru_cache(maxsize=65536)
-def _word_items(runs: tuple[tuple[str, float, str], ...], width: float, language: str, anywhere: bool
+def _word_items(runs: tuple[tuple[str, float, str], ...], width: float, language: str, narrowest: float | None
                 ) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...]]:
     """A word's items, the character each stands at (-1: after the word), and its ragged cuts.
 
     Items are immutable, so a word set many times shares them. Memoised per word and face.
     """
-    widths, cuts = _pieces(runs, width, language, anywhere)
+    widths, cuts = _pieces(runs, width, language, narrowest)
     items: list[Item] = [Box(widths[0])]
     where = [-1]
     ragged = []
@@ -321,14 +321,16 @@ def _word_items(runs: tuple[tuple[str, float, str], ...], width: float, language
     return tuple(items), tuple(where), tuple(ragged)
 
 
-def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: str, anywhere: bool
+def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: str, narrowest: float | None
             ) -> tuple[tuple[float, ...], tuple[tuple[int, float, int], ...]]:
     """A word's break points (character, added width, cost) and the widths of the pieces between them.
 
     Hyphenation points come from pyphen, breaks after a dash add nothing, a web
     address or long token breaks where :func:`.breaks.break_points` allows (URL-safe
-    points first), and a word wider than a line (``anywhere``) may also break between
-    any two characters; those breaks add no hyphen and leave their line ragged. The pieces share the word's
+    points first), and a word wider than the narrowest line (``narrowest``, None for a word that fits)
+    may also break between any two characters, but only if hyphenation leaves a piece wider than that
+    line (a word cut unhyphenated mid-syllable reads as two words); those breaks add no hyphen and leave
+    their line ragged. The pieces share the word's
     drawn (kerned) width in proportion to their own shaped widths, so they add up to
     exactly what is drawn when the word is not broken, and a piece is as wide as drawn even
     when the word holds characters drawn with no width (U+200B, U+200D, U+00AD), which
@@ -348,8 +350,8 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
             if point not in cuts and text[point - 1].isalpha():
                 cuts[point] = (hyphen, 50)
     points = break_points(text)  # a web address or a long token: URL-safe points, then anywhere
-    if points is None and anywhere:  # a word wider than a line: anywhere, as a last resort
-        points = list(range(1, len(text)))
+    if points is None and narrowest is not None and _widest_piece(runs, sorted(cuts), hyphen) > narrowest:
+        points = list(range(1, len(text)))  # a word hyphenation cannot fit: anywhere, as a last resort
     for i in points or ():
         cuts.setdefault(i, (0.0, LAST_RESORT if text[i - 1] in URL_SAFE else 10 * LAST_RESORT))
     for i in [i for i in cuts if _inside_cluster(text, i)]:
@@ -361,6 +363,12 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     scale = width / sum(shaped) if sum(shaped) else 0
     return (tuple(piece * scale for piece in shaped),
             tuple((at, *cuts[at]) for at in edges[1:-1]))
+
+
+def _widest_piece(runs: tuple[tuple[str, float, str], ...], cuts: list[int], hyphen: float) -> float:
+    """The widest piece of a word cut at ``cuts`` (with the hyphen it may end with)."""
+    edges = [0, *cuts, sum(len(run[2]) for run in runs)]
+    return max(_shaped_width(runs, a, b) for a, b in itertools.pairwise(edges)) + (hyphen if cuts else 0)
 
 
 def _inside_cluster(text: str, at: int) -> bool:
