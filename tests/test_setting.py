@@ -170,6 +170,17 @@ def test_a_word_wider_than_the_line_is_hyphenated_not_cut_anywhere():
     for line in lines:
         assert line.endswith("-") or any(word.endswith(line.split()[-1]) for word in text.split()), lines
 
+
+def test_a_zero_width_space_is_where_a_long_word_breaks():
+    """U+200B is the author saying "break here if you must": preferred to cutting anywhere."""
+    parts = ["Leadershipresponsibility", "accountabilitycommunication", "managementcoordination"] * 6
+    paragraph = SetParagraph("Start " + "\u200b".join(parts) + " end.", _style())
+    paragraph.wrap(MEASURE, 10_000)
+    lines = ["".join(str(run.text) for run in line.words).strip() for line in paragraph.blPara.lines]
+    assert len(lines) > 3
+    for line in lines[:-1]:
+        assert line.replace("\u200b", "").endswith(("Start", "-", *parts)), lines
+
 def test_every_word_survives_hyphenation_in_order():
     pdf = _pdf([SetParagraph(TEXT, _style())], width=160)
     text = " ".join(pypdfium2.PdfDocument(pdf)[p].get_textpage().get_text_range()

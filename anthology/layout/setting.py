@@ -35,6 +35,7 @@ from .linebreak import FILL, INFINITY, Box, Glue, Item, Penalty, Tuning, break_l
 
 HYPHEN = "-"
 JOINER = "\u200d"
+ZERO_WIDTH_SPACE = "\u200b"
 DASHES = "\u2013\u2014"
 """After these a word may break without adding anything (1990–|2000). Not after a hyphen:
 a reader (PDFium) takes a hyphen that ends a line for a soft one and would join
@@ -325,7 +326,7 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
             ) -> tuple[tuple[float, ...], tuple[tuple[int, float, int], ...]]:
     """A word's break points (character, added width, cost) and the widths of the pieces between them.
 
-    Hyphenation points come from pyphen, breaks after a dash add nothing, a web
+    Hyphenation points come from pyphen, breaks after a dash or a zero-width space add nothing, a web
     address or long token breaks where :func:`.breaks.break_points` allows (URL-safe
     points first), and a word wider than the narrowest line (``narrowest``, None for a word that fits)
     may also break between any two characters, but only if hyphenation leaves a piece wider than that
@@ -345,11 +346,14 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     for i, char in enumerate(text[:-1]):
         if char in DASHES and i > 0 and text[i + 1].isalnum():
             cuts[i + 1] = (0.0, 50)
+        elif char == ZERO_WIDTH_SPACE and i > 0:
+            cuts[i + 1] = (0.0, 0)  # the author's own break opportunity: free, and nothing added
     if language and len(text) >= 5:
         for point in _hyphen_points(language, text):
             if point not in cuts and text[point - 1].isalpha():
                 cuts[point] = (hyphen, 50)
-    points = break_points(text)  # a web address or a long token: URL-safe points, then anywhere
+    # a web address or a long token: URL-safe points, then anywhere; not where the author placed breaks
+    points = None if ZERO_WIDTH_SPACE in text else break_points(text)
     if points is None and narrowest is not None and _widest_piece(runs, sorted(cuts), hyphen) > narrowest:
         points = list(range(1, len(text)))  # a word hyphenation cannot fit: anywhere, as a last resort
     for i in points or ():
