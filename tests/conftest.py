@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import threading
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -129,3 +130,22 @@ def _own_user_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("user-cache"))
+
+
+def run_in_thread(server) -> threading.Thread:  # type: ignore[no-untyped-def]
+    """Run a Waitress server's loop on a daemon thread, for tests that talk to a real server."""
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop_server(server, thread: threading.Thread) -> None:  # type: ignore[no-untyped-def]
+    """Close a server from its own loop thread and wait for the loop to end.
+
+    Closing its sockets from the test's thread races the loop's select(), which then fails with
+    EBADF on the server thread; pytest reports that against whichever test happens to run next."""
+    from waitress import wasyncore
+
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(timeout=10)
+    server.task_dispatcher.shutdown()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import threading
 import zipfile
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from waitress import create_server
 from anthology.release import build_release
 from anthology.serve import SiteApp
 
-from .conftest import REPO
+from .conftest import REPO, run_in_thread, stop_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -37,9 +36,9 @@ def site(tmp_path_factory):
     work = tmp_path_factory.mktemp("browser")
     release = build_release(REPO, work / "site", book_output=work / "book.pdf")
     server = create_server(SiteApp(release.folder), host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = run_in_thread(server)
     yield release, f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    stop_server(server, thread)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +166,7 @@ def test_a_contributor_submits_from_a_phone_and_gets_a_proof(make_project, brows
     build_release(root, root / "dist/site", book_output=tmp_path / "b.pdf")
     _, token = invite(root, "Tèmídayò Àlàdé")
     server = create_server(IntakeApp(root, root / "dist/site"), host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = run_in_thread(server)
     photo = tmp_path / "me.jpg"
     photo.write_bytes(image_bytes(size=(400, 400), color=(150, 90, 60)))
     try:
@@ -196,7 +195,7 @@ def test_a_contributor_submits_from_a_phone_and_gets_a_proof(make_project, brows
         assert "a promise you keep at six" in proof.pages[0].extract_text()
         page.close()
     finally:
-        server.close()
+        stop_server(server, thread)
     assert main(["accept", "temidayo-alade", "--project", str(root)]) == 0
     book = build_book(root, tmp_path / "final.pdf", final=True)
     assert "a promise you keep at six every morning" in " ".join(page_texts(book.output))
@@ -208,7 +207,7 @@ def test_serve_watch_reloads_an_open_page_after_a_rebuild(browser, tmp_path):
     folder.mkdir()
     (folder / "index.html").write_text("<!doctype html><html><body><h1>First edition</h1></body></html>")
     server = create_server(SiteApp(folder, reload=True), host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = run_in_thread(server)
     try:
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{server.effective_port}/")
@@ -223,7 +222,7 @@ def test_serve_watch_reloads_an_open_page_after_a_rebuild(browser, tmp_path):
         assert page.inner_text("h1") == "Second edition"
         page.close()
     finally:
-        server.close()
+        stop_server(server, thread)
 
 
 def test_the_download_page_has_a_favicon(site, browser):

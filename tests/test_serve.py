@@ -13,7 +13,7 @@ from waitress import create_server
 from anthology.release import build_release
 from anthology.serve import SiteApp
 
-from .conftest import REPO
+from .conftest import REPO, run_in_thread, stop_server
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -23,10 +23,9 @@ def site(tmp_path_factory):
     work = tmp_path_factory.mktemp("serve")
     release = build_release(REPO, work / "site", book_output=work / "book.pdf")
     server = create_server(SiteApp(release.folder), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    thread = run_in_thread(server)
     yield release, server.effective_port
-    server.close()
+    stop_server(server, thread)
 
 
 def get(port: int, path: str, method: str = "GET", **headers: str) -> tuple[int, dict[str, str], bytes]:
@@ -240,7 +239,7 @@ def test_slow_clients_do_not_starve_the_others(site):
 
     release, _ = site
     server = make_server(SiteApp(release.folder), "127.0.0.1", 0, 1 << 20, ServerLimits())
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = run_in_thread(server)
     port = server.effective_port
     slow = []
     try:
@@ -258,7 +257,7 @@ def test_slow_clients_do_not_starve_the_others(site):
     finally:
         for connection in slow:
             connection.close()
-        server.close()
+        stop_server(server, thread)
 
 
 def test_the_documented_nginx_setup_passes_nginx_t_and_proxies_serve(site, tmp_path):
@@ -282,7 +281,7 @@ def test_the_documented_nginx_setup_passes_nginx_t_and_proxies_serve(site, tmp_p
     project.mkdir()
     (project / "anthology.yaml").write_text('title: "Proxied"\nsubmissions:\n  open: true\n')
     backend = make_server(IntakeApp(project, release.folder), "127.0.0.1", 0, 1 << 20, ServerLimits())
-    threading.Thread(target=backend.run, daemon=True).start()
+    backend_thread = run_in_thread(backend)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         front_port = probe.getsockname()[1]
@@ -322,7 +321,7 @@ def test_the_documented_nginx_setup_passes_nginx_t_and_proxies_serve(site, tmp_p
     finally:
         front.terminate()
         front.wait(timeout=10)
-        backend.close()
+        stop_server(backend, backend_thread)
 
 
 def test_unfinished_uploads_share_one_bounded_budget(site):
@@ -334,7 +333,7 @@ def test_unfinished_uploads_share_one_bounded_budget(site):
 
     release, _ = site
     server = make_server(SiteApp(release.folder), "127.0.0.1", 0, 10 * 2**20, ServerLimits(body_budget=5 * 2**20))
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = run_in_thread(server)
     port = server.effective_port
 
     def start_upload() -> socket.socket:
@@ -362,7 +361,7 @@ def test_unfinished_uploads_share_one_bounded_budget(site):
             time.sleep(0.2)
         assert reply.startswith(b"HTTP/1.1 405")  # read whole, then answered by the site
     finally:
-        server.close()
+        stop_server(server, thread)
 
 
 def test_one_client_cannot_spend_the_whole_upload_budget(site):
@@ -375,7 +374,7 @@ def test_one_client_cannot_spend_the_whole_upload_budget(site):
     release, _ = site
     limits = ServerLimits(body_budget=8 * 2**20, body_share=7 * 2**19)
     server = make_server(SiteApp(release.folder), "127.0.0.1", 0, 10 * 2**20, limits)
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = run_in_thread(server)
     port, held = server.effective_port, []
 
     def upload(source: str, size: int, whole: bool = False, answer: bool = False) -> bytes:
@@ -394,7 +393,7 @@ def test_one_client_cannot_spend_the_whole_upload_budget(site):
     finally:
         for connection in held:
             connection.close()
-        server.close()
+        stop_server(server, thread)
 
 
 def test_client_keys_group_an_ipv6_machines_addresses():
