@@ -224,6 +224,13 @@ def _entry_text(result, slug):
     return page_texts(result.output)[index]
 
 
+def _entry_first_page(result, slug):
+    """The PDFium page and text page an entry starts on, for checks on where its glyphs lie."""
+    document = pypdfium2.PdfDocument(str(result.output))
+    page = document[next(line.page_index for line in result.book.toc if line.slug == slug)]
+    return page, page.get_textpage()
+
+
 def test_an_empty_list_item_builds(make_project, tmp_path):
     """'*' alone, or '-' + blank line + '  foo', passed check and then crashed ReportLab's list code."""
     root = make_project({**entry_files("Ann Lee", "Stray", "*\n"), **entry_files("Bo Chen", "Gap", "-\n\n  foo\n")})
@@ -394,10 +401,7 @@ def test_a_footnote_that_starts_with_a_long_url_stays_on_the_page(make_project, 
     url = "https://example.org/report?id=quarterly_planning_review_for_the_northern_distribution_centre_2026"
     root = make_project({**entry_files("Ann Lee", "Links", f"Foot[^1].\n\n[^1]: {url} tail\n\n{url}[^1]\n"),
                          "anthology.yaml": 'title: "B"\nlayout: pocket\n'})
-    result = build_book(root, tmp_path / "out.pdf")
-    document = pypdfium2.PdfDocument(str(result.output))
-    page = document[next(line.page_index for line in result.book.toc if line.slug == "ann-lee")]
-    textpage = page.get_textpage()
+    page, textpage = _entry_first_page(build_book(root, tmp_path / "out.pdf"), "ann-lee")
     boxes = [textpage.get_charbox(i) for i in range(textpage.count_chars()) if textpage.get_text_range(i, 1).strip()]
     assert min(box[0] for box in boxes) >= 0.625 * 72 - 1 and max(box[2] for box in boxes) <= page.get_width()
     assert "".join(words(url)) in "".join(words(textpage.get_text_range()))
@@ -418,10 +422,7 @@ def test_a_task_box_or_note_number_before_a_long_word_stays_inside_the_page(make
     long_word = "k" * 300
     root = make_project({**entry_files("Ann Lee", "Long", f"- [ ] {long_word}\n\nN[^1].\n\n[^1]: {long_word}\n"),
                          "anthology.yaml": 'title: "B"\nlayout: pocket\n'})
-    result = build_book(root, tmp_path / "out.pdf")
-    document = pypdfium2.PdfDocument(str(result.output))
-    page = document[next(line.page_index for line in result.book.toc if line.slug == "ann-lee")]
-    textpage = page.get_textpage()
+    page, textpage = _entry_first_page(build_book(root, tmp_path / "out.pdf"), "ann-lee")
     text = textpage.get_text_range()
     right = max(textpage.get_charbox(i)[2] for i in range(textpage.count_chars())
                 if textpage.get_text_range(i, 1).strip())
