@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 book: $(VENV)/.runtime
 	$(PY) compile.py build .
 
-test: $(VENV)/.installed browser proxy epubcheck
+test: $(VENV)/.installed browser proxy epubcheck pdftools
 	$(PY) -m ruff check anthology tests compile.py scripts bench
 	$(PY) -m pytest -q
 
@@ -47,6 +47,13 @@ epubcheck:
 	@[ -f /usr/share/java/epubcheck.jar ] && command -v java >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
 	  && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
 	     -y -qq --no-install-recommends epubcheck >/dev/null; } || echo "no epubcheck: the EPUB validation tests will be skipped"
+
+# The tagged-PDF tests read the book with poppler (pdfinfo -struct-text) and qpdf; installed the same way.
+.PHONY: pdftools
+pdftools:
+	@command -v pdfinfo >/dev/null 2>&1 && command -v qpdf >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null 2>&1 && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install \
+	     -y -qq --no-install-recommends poppler-utils qpdf >/dev/null; } || echo "no poppler-utils/qpdf: the tagged-PDF tests will be skipped"
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check anthology tests compile.py scripts bench

@@ -46,6 +46,7 @@ from .layout.frontmatter import (
 )
 from .layout.furniture import PageFurniture, print_marks_page, render_furniture
 from .model import Block, Book, BookConfig, Entry, Layout, PageRange, Piece, TocLine
+from .tagged import PlacedPiece, graft_structure
 
 ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
@@ -151,6 +152,8 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     for page_index, rect, key in links:  # once every page exists, so each link points at a page object
         if key in start_of:
             _add_link(writer.pdf, pages[page_index], rect, pages[start_of[key]])
+    graft_structure(writer.pdf, [PlacedPiece(p.piece, offset + p.index) for p, offset in placements if p.piece],
+                    label_of, set(start_of))
     for page, shift in zip(pages, shifts, strict=True):
         if shift:  # rendered as a recto first, placed on a verso
             _shift(page, shift, 0)
@@ -434,7 +437,10 @@ class _Writer:
                 self.draw_over(page, self.form(overlay, source), "/Furniture")
 
     def draw_over(self, page: pikepdf.Page, form: pikepdf.Object, name: str) -> None:
-        """Wrap the page's own content in ``q … Q`` so nothing it leaves in the graphics state moves ``form``."""
+        """Wrap the page's own content in ``q … Q`` so nothing it leaves in the graphics state moves ``form``.
+
+        What is drawn over a page (folios, running heads, crop marks) is an artifact of the tagged PDF.
+        """
         resources = page.obj.get(Name.Resources)
         if resources is None:
             page.obj.Resources = resources = pikepdf.Dictionary()
@@ -443,7 +449,7 @@ class _Writer:
         resources.XObject[name] = form
         contents = page.obj.get(Name.Contents)
         existing = list(contents) if isinstance(contents, pikepdf.Array) else [contents] if contents else []
-        draw = self.pdf.make_stream(f"Q\nq {name} Do Q\n".encode())
+        draw = self.pdf.make_stream(f"Q\n/Artifact BMC q {name} Do Q EMC\n".encode())
         page.obj.Contents = pikepdf.Array([self._save, *existing, draw])
 
     def save(self) -> bytes:

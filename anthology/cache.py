@@ -107,7 +107,7 @@ class EntryCache:
         with contextlib.suppress(OSError):
             os.utime(meta_path)  # last used, for pruning
         return Piece(meta["key"], "entry", pdf, meta["page_count"], last_page_height=meta["last_page_height"],
-                     fit=meta["fit"], fonts=tuple(meta["fonts"]))
+                     fit=meta["fit"], fonts=tuple(meta["fonts"]), structure=meta.get("structure", ""))
 
     def put(self, key: str, piece: Piece) -> None:
         if self.folder is None:
@@ -115,6 +115,7 @@ class EntryCache:
         pdf_path, meta_path = self._paths(key)
         meta = {"cache_key": key, "key": piece.key, "page_count": piece.page_count,
                 "last_page_height": piece.last_page_height, "fit": piece.fit, "fonts": list(piece.fonts),
+                "structure": piece.structure,
                 "sha256": hashlib.sha256(piece.pdf).hexdigest()}
         self.used.add(key)
         try:

@@ -384,6 +384,8 @@ class Piece:
     """What ``build --fit`` changed to make an entry fit its budget, in words."""
     fonts: tuple[str, ...] = ()
     """The font subsets its PDF names (as stubs; assembly embeds each once)."""
+    structure: str = field(default="", repr=False)
+    """What its marked content means, as JSON (see :mod:`anthology.layout.tagging`); assembly grafts it."""
 
 
 @dataclass(frozen=True, slots=True)

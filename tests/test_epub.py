@@ -2,7 +2,7 @@
 
 epubcheck runs as ``java -jar /usr/share/java/epubcheck.jar`` (``make test`` installs the
 ``epubcheck`` package as root). Without it these checks are skipped with a reason, unless
-``ANTHOLOGY_REQUIRE_EPUBCHECK`` is set (CI sets it): then they fail.
+``ANTHOLOGY_REQUIRE_TOOLS`` is set (CI sets it): then they fail.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def epubcheck(path: Path) -> str:
     """epubcheck's report on ``path``; the test fails unless it has no error and no warning."""
     java = shutil.which("java")
     if not (java and EPUBCHECK_JAR.is_file()):
-        if os.environ.get("ANTHOLOGY_REQUIRE_EPUBCHECK"):
+        if os.environ.get("ANTHOLOGY_REQUIRE_TOOLS"):
             pytest.fail(f"epubcheck is required but {EPUBCHECK_JAR} or java is missing (apt-get install epubcheck)")
         pytest.skip("no epubcheck (install the Debian package epubcheck)")
     done = subprocess.run([java, "-jar", str(EPUBCHECK_JAR), str(path)], capture_output=True, text=True,

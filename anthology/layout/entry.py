@@ -24,6 +24,7 @@ from .flowables import BlockRenderer, NameBlock, PullQuote, bio_box, text_paragr
 from .images import prepare_headshot
 from .pages import BookDocTemplate, render, text_height, used_height
 from .styles import Styles, build_styles
+from .tagging import Node
 
 PULL_QUOTE_AFTER = 2
 """The pull quote follows this many paragraphs (or the last one, in a shorter entry)."""
@@ -38,12 +39,13 @@ def layout_entry(entry: Entry, layout: Layout, language: str = "en") -> Piece:
     affiliation = ", ".join(part for part in (c.role, c.organization) if part)
     photo = prepare_headshot(c.photo, layout.photo_size, c.photo_focus) if c.photo else None
     story: list[Flowable] = [
-        text_paragraph(c.title, styles.headline, fallbacks),
+        text_paragraph(c.title, styles.headline, fallbacks, Node("H1")),
         HRFlowable(width=styles.headline.fontSize * 1.6, thickness=2.2, color=layout.accent_color,
                    hAlign="LEFT", spaceBefore=2, spaceAfter=styles.text.leading),
-        NameBlock(text_paragraph(c.name, styles.name, fallbacks),
-                  text_paragraph(affiliation, styles.affiliation, fallbacks) if affiliation else None,
-                  photo, layout.photo_size, layout.accent_color, round_crop=layout.photo_shape == "circle"),
+        NameBlock(text_paragraph(c.name, styles.name, fallbacks, Node("P")),
+                  text_paragraph(affiliation, styles.affiliation, fallbacks, Node("P")) if affiliation else None,
+                  photo, layout.photo_size, layout.accent_color, round_crop=layout.photo_shape == "circle",
+                  figure=Node("Figure", alt=f"Portrait of {c.name}")),
         Spacer(1, styles.text.leading * 1.4),
     ]
     body = renderer.render(entry.blocks)
@@ -59,8 +61,8 @@ def layout_entry(entry: Entry, layout: Layout, language: str = "en") -> Piece:
     buffer = io.BytesIO()
     doc = BookDocTemplate(buffer, layout, title=f"{c.name}: {c.title}", language=language,
                           initial_font=styles.body.regular)
-    pdf, pages, fonts = render(doc, story, buffer)
-    return Piece(c.slug, "entry", pdf, pages, last_page_height=used_height(doc), fonts=fonts)
+    pdf, pages, fonts, structure = render(doc, story, buffer)
+    return Piece(c.slug, "entry", pdf, pages, last_page_height=used_height(doc), fonts=fonts, structure=structure)
 
 
 def _pull_quote_slot(entry: Entry) -> int:
@@ -71,6 +73,7 @@ def _pull_quote_slot(entry: Entry) -> int:
 
 
 def _pull_quote(text: str, styles: Styles, layout: Layout) -> Flowable:
+    # A pull quote repeats the text: drawn without a structure element, it is an artifact.
     return PullQuote(text_paragraph("“" + text.strip("“”\"") + "”", styles.pullquote, styles.fallbacks),
                      layout.accent_color, space=styles.text.leading * 0.6)
 
@@ -159,14 +162,14 @@ def layout_divider(part: Part, number: int, intro: tuple[Block, ...], layout: La
                                      leading=(layout.caption_size + 2) * 1.4, textColor=layout.accent_color)
     story: list[Flowable] = [
         Spacer(1, text_height(layout) * 0.28),
-        text_paragraph(label_text or f"Part {number}", label, styles.fallbacks),
+        text_paragraph(label_text or f"Part {number}", label, styles.fallbacks, Node("P")),
         Spacer(1, styles.text.leading * 0.5),
-        text_paragraph(part.title, styles.divider_title, styles.fallbacks),
+        text_paragraph(part.title, styles.divider_title, styles.fallbacks, Node("H1")),
         HRFlowable(width=styles.divider_title.fontSize * 1.6, thickness=2.2, color=layout.accent_color,
                    hAlign="LEFT", spaceBefore=4, spaceAfter=styles.text.leading * 1.5),
         *renderer.render(intro),
     ]
     buffer = io.BytesIO()
     doc = BookDocTemplate(buffer, layout, title=part.title, language=language, initial_font=styles.body.regular)
-    pdf, pages, fonts = render(doc, story, buffer)
-    return Piece(f"part-{number}", "divider", pdf, pages, fonts=fonts)
+    pdf, pages, fonts, structure = render(doc, story, buffer)
+    return Piece(f"part-{number}", "divider", pdf, pages, fonts=fonts, structure=structure)

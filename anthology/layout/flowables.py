@@ -39,6 +39,7 @@ from ..model import (
 )
 from .setting import SetParagraph
 from .styles import Styles
+from .tagging import Node, marked
 
 
 def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str,
@@ -91,9 +92,33 @@ def plain(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...]) -> str:
                    for face, run in font_runs(text, style.fontName, fallbacks))
 
 
-def text_paragraph(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...]) -> SetParagraph:
-    """A paragraph of plain contributor text (never interpreted as markup)."""
-    return SetParagraph(plain(text, style, fallbacks), style)
+class TaggedParagraph(SetParagraph):
+    """ReportLab's paragraph, drawn as marked content of its structure element (an artifact without one).
+
+    The parts of a paragraph split over pages stay one element, with one MCID on each page.
+    """
+
+    node: Node | None = None
+
+    def __init__(self, text: str | None, style: ParagraphStyle, node: Node | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(text, style, **kwargs)
+        self.node = node
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        parts = super().split(available_width, available_height)
+        for part in parts:
+            part.node = self.node
+        return parts
+
+    def drawOn(self, canvas, x, y, _sW=0) -> None:  # type: ignore[no-untyped-def]
+        with marked(canvas, self.node):
+            super().drawOn(canvas, x, y, _sW)
+
+
+def text_paragraph(text: str, style: ParagraphStyle, fallbacks: tuple[str, ...],
+                   node: Node | None = None) -> TaggedParagraph:
+    """A paragraph of plain contributor text (never interpreted as markup), as marked content of ``node``."""
+    return TaggedParagraph(plain(text, style, fallbacks), style, node)
 
 
 class LongParagraph(Flowable):
@@ -134,6 +159,7 @@ class LongParagraph(Flowable):
                 spaceBefore=style.spaceBefore if index == 0 else 0,
                 spaceAfter=style.spaceAfter if stop == len(lines) else 0)
             piece = whole.__class__(None, piece_style, frags=cut(whole.blPara, start, stop))
+            piece.node = getattr(whole, "node", None)  # every piece is part of the paragraph's element
             if hasattr(whole, "rule_color"):  # a quote's rule colour travels with its pieces
                 piece.rule_color = whole.rule_color
             piece._JustifyLast = stop < len(lines) and not getattr(lines[stop - 1], "lineBreak", False)
@@ -180,7 +206,7 @@ def body_paragraph(paragraph: SetParagraph, length: int) -> Flowable:
     return LongParagraph(paragraph) if length > LONG_PARAGRAPH_CHARS else paragraph
 
 
-class RuledParagraph(SetParagraph):
+class RuledParagraph(TaggedParagraph):
     """A paragraph with a rule in the left margin, for block quotes (survives splitting)."""
 
     rule_color = HexColor("#999999")
@@ -218,53 +244,66 @@ class BlockRenderer:
         return markup(spans, fonts or self.styles.body, self.styles.mono.regular, self.link_color,
                       self.styles.fallbacks, bold=bold, italic=italic, anchors=self.anchors)
 
-    def render(self, blocks: tuple[Block, ...], *, first_indent: bool = False) -> list[Flowable]:
+    def render(self, blocks: tuple[Block, ...], *, first_indent: bool = False,
+               parent: Node | None = None) -> list[Flowable]:
+        """Flowables for ``blocks``, each drawn as (part of) a structure element under ``parent``.
+
+        Headings are H2 and H3 as in the Markdown, below the piece's own H1 (assembly
+        moves them down a level inside a part).
+        """
         flowables: list[Flowable] = []
         after_break = not first_indent
         for block in blocks:
             if isinstance(block, Paragraph):
                 style = self.styles.first if after_break else self.styles.text
-                flowables.append(body_paragraph(SetParagraph(self._markup(block.spans), style), _length(block.spans)))
+                flowables.append(body_paragraph(TaggedParagraph(self._markup(block.spans), style, Node("P", parent)),
+                                                _length(block.spans)))
                 after_break = False
                 continue
             after_break = True
             if isinstance(block, Heading):
                 style = self.styles.subheading if block.level == 2 else self.styles.minor_heading
                 text = self._markup(block.spans, self.styles.heading, bold=True, italic=block.level == 3)
-                flowables.append(SetParagraph(text, style))
+                flowables.append(TaggedParagraph(text, style, Node(f"H{block.level}", parent)))
             elif isinstance(block, ListBlock):
-                flowables.append(self._list(block))
+                flowables.append(self._list(block, parent))
             elif isinstance(block, Quote):
-                flowables += self._quote(block)
+                flowables += self._quote(block, parent)
             elif isinstance(block, Rule):
                 flowables.append(HRFlowable(width="30%", thickness=0.8, color=self.rule_color,
                                             spaceBefore=self.styles.text.leading * 0.8,
                                             spaceAfter=self.styles.text.leading * 0.8, hAlign="CENTER"))
             elif isinstance(block, CodeBlock):
                 flowables.append(CodeFlowable(block.text, self.styles.code, self.styles.fallbacks,
-                                              self.styles.affiliation.textColor))
+                                              self.styles.affiliation.textColor, Node("P", parent)))
             elif isinstance(block, Table):
-                flowables.append(self._table(block))
+                flowables.append(self._table(block, parent))
             elif isinstance(block, Figure):
-                flowables.append(self._figure(block))
+                flowables.append(self._figure(block, parent))
             elif isinstance(block, Notes):
-                flowables += self._notes(block)
+                flowables += self._notes(block, parent)
         return flowables
 
-    def _table(self, block: Table) -> Flowable:
+    def _table(self, block: Table, parent: Node | None = None) -> Flowable:
         """A real table: the header row repeats after a page break, cells wrap, columns share the width
-        in proportion to their longest cell (within limits), alignment from the divider row."""
+        in proportion to their longest cell (within limits), alignment from the divider row.
+        Tagged Table › TR › TH/TD; a header row repeated on a later page is an artifact."""
         columns = max(len(block.header), *(len(row) for row in block.rows)) if block.rows else len(block.header)
+        table = Node("Table", parent)
 
-        def cell(spans: tuple[Span, ...], column: int, head: bool) -> SetParagraph:
+        def cell(spans: tuple[Span, ...], column: int, row: Node) -> RLParagraph:
+            head = row is header
             base = self.styles.table_head if head else self.styles.table_cell
             align = {"center": TA_CENTER, "right": TA_RIGHT}.get(
                 block.aligns[column] if column < len(block.aligns) else "", TA_LEFT)
             style = ParagraphStyle(f"{base.name}-{align}", parent=base, alignment=align)
-            return SetParagraph(self._markup(spans, bold=head), style)
+            return TaggedParagraph(self._markup(spans, bold=head), style, Node("TH" if head else "TD", row))
 
-        rows = [[cell(row[i] if i < len(row) else (), i, index == 0) for i in range(columns)]
-                for index, row in enumerate((block.header, *block.rows))]
+        header = Node("TR", table)
+        rows = []
+        for index, row in enumerate((block.header, *block.rows)):
+            line = header if index == 0 else Node("TR", table)
+            rows.append([cell(row[i] if i < len(row) else (), i, line) for i in range(columns)])
         lengths = [max(4, min(40, max(_length(row[i]) if i < len(row) else 0
                                       for row in (block.header, *block.rows)))) for i in range(columns)]
         rule = self.rule_color
@@ -278,16 +317,19 @@ class BlockRenderer:
             ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
         ])
         leading = self.styles.text.leading
-        return TableFlowable(rows, [n / sum(lengths) for n in lengths], style, leading * 0.5, leading * 0.7)
+        return TableFlowable(rows, [n / sum(lengths) for n in lengths], style, leading * 0.5, leading * 0.7, table)
 
-    def _figure(self, block: Figure) -> Flowable:
-        caption = RLParagraph(self._markup(block.alt), self.styles.figure_caption)
+    def _figure(self, block: Figure, parent: Node | None = None) -> Flowable:
+        """The image as a Figure whose /Alt is the description, the caption its Caption."""
         if block.image is None:
-            return caption
-        return FigureFlowable(block.image.jpeg, block.image.size, caption, self.styles.text.leading)
+            return TaggedParagraph(self._markup(block.alt), self.styles.figure_caption, Node("P", parent))
+        alt = " ".join("".join(" " if s.line_break else s.text for s in block.alt).split())
+        figure = Node("Figure", parent, alt=alt)
+        caption = TaggedParagraph(self._markup(block.alt), self.styles.figure_caption, Node("Caption", parent))
+        return FigureFlowable(block.image.jpeg, block.image.size, caption, self.styles.text.leading, figure=figure)
 
-    def _notes(self, block: Notes) -> list[Flowable]:
-        """The entry's footnotes after its text; each number links back to its mark in the text."""
+    def _notes(self, block: Notes, parent: Node | None = None) -> list[Flowable]:
+        """The entry's footnotes after its text; each number links back to its mark in the text. Each is a Note."""
         flowables: list[Flowable] = [HRFlowable(width="25%", thickness=0.6, color=self.rule_color, hAlign="LEFT",
                                                 spaceBefore=self.styles.text.leading, spaceAfter=4)]
         for note in block.notes:
@@ -295,30 +337,36 @@ class BlockRenderer:
                       f"color={quoteattr(self.link_color)}>{note.number}.</a>"
                       f"<a name={quoteattr(note_anchor(self.anchors, 'note', note.number))}/> ")
             first, *rest = note.blocks or (Paragraph(()),)
+            holder = Node("Note", parent)
             if isinstance(first, Paragraph):
-                flowables.append(SetParagraph(number + self._markup(first.spans), self.styles.note))
+                flowables.append(TaggedParagraph(number + self._markup(first.spans), self.styles.note,
+                                                 Node("P", holder)))
             else:
-                flowables += [SetParagraph(number, self.styles.note), *self.render((first,))]
+                flowables += [TaggedParagraph(number, self.styles.note, Node("P", holder)),
+                              *self.render((first,), parent=holder)]
             for sub in rest:
                 if isinstance(sub, Paragraph):  # a note's later paragraphs line up with its text
-                    flowables.append(SetParagraph(self._markup(sub.spans), self._note_more))
+                    flowables.append(TaggedParagraph(self._markup(sub.spans), self._note_more, Node("P", holder)))
                 else:
-                    flowables += self.render((sub,))
+                    flowables += self.render((sub,), parent=holder)
         return flowables
 
-    def _list(self, block: ListBlock) -> ListFlowable:
+    def _list(self, block: ListBlock, parent: Node | None) -> ListFlowable:
+        """A list, as L › LI › LBody (the bullets and numbers ListFlowable draws are artifacts)."""
         items = []
+        group = Node("L", parent)
         for index, item in enumerate(block.items):
             content: list[Flowable] = []
             box = block.checked[index] if block.checked else None
+            body = Node("LBody", Node("LI", group))
             for position, sub in enumerate(item):
                 if isinstance(sub, Paragraph):
                     spans = sub.spans
                     if position == 0 and box is not None:  # a task's box, then its words (a plain space:
                         spans = (Span("☑ " if box else "☐ "), *spans)  # glued, a long first word never broke)
-                    content.append(SetParagraph(self._markup(spans), self.styles.list_item))
+                    content.append(TaggedParagraph(self._markup(spans), self.styles.list_item, Node("P", body)))
                 else:
-                    content += self.render((sub,))
+                    content += self.render((sub,), parent=body)
             # An empty item ('*' alone) still shows its bullet; ReportLab fails on an item with no content.
             items.append(ListItem(content or [Spacer(1, self.styles.list_item.leading)]))
         style = self.styles.text
@@ -331,15 +379,16 @@ class BlockRenderer:
         bullet = "\u00a0" if block.checked else "•"  # a task list's boxes stand in for bullets
         return ListFlowable(items, bulletType="bullet", start=bullet, **common)
 
-    def _quote(self, block: Quote) -> list[Flowable]:
+    def _quote(self, block: Quote, parent: Node | None) -> list[Flowable]:
         flowables: list[Flowable] = []
+        quote = Node("BlockQuote", parent)
         for sub in block.blocks:
             if isinstance(sub, Paragraph):
-                paragraph = RuledParagraph(self._markup(sub.spans, italic=True), self.styles.quote)
+                paragraph = RuledParagraph(self._markup(sub.spans, italic=True), self.styles.quote, Node("P", quote))
                 paragraph.rule_color = self.rule_color
                 flowables.append(body_paragraph(paragraph, _length(sub.spans)))
             else:
-                flowables += self.render((sub,))
+                flowables += self.render((sub,), parent=quote)
         return flowables
 
 
@@ -390,9 +439,9 @@ class TableFlowable(PerWidth):
     """A table whose columns share whatever width it is given, in fixed proportions."""
 
     def __init__(self, rows: list[list[Flowable]], shares: list[float], style: TableStyle,
-                 space_before: float, space_after: float) -> None:
+                 space_before: float, space_after: float, node: Node | None = None) -> None:
         super().__init__(space_before, space_after)
-        self.rows, self.shares, self.style = rows, shares, style
+        self.rows, self.shares, self.style, self.node = rows, shares, style, node
 
     NARROWEST = 30.0
     """Points a column needs at least; a table with more columns than fit is set row by row instead."""
@@ -412,7 +461,7 @@ class TableFlowable(PerWidth):
                             for h, cell in zip(header, row, strict=True)) for row in body)
         if not body:  # a header row alone is its own line, each name once
             lines = iter([" · ".join(f"<b>{h.text}</b>" for h in header)])
-        return RLParagraph("<br/>".join(lines), self.rows[-1][0].style)
+        return TaggedParagraph("<br/>".join(lines), self.rows[-1][0].style, Node("P", self.node))
 
 
 CONTINUATION = "↪"
@@ -444,9 +493,11 @@ class CodeFlowable(PerWidth):
     width is known; the result is an ordinary paragraph that ReportLab splits across pages.
     """
 
-    def __init__(self, text: str, style: ParagraphStyle, fallbacks: tuple[str, ...], mark_color: object) -> None:
+    def __init__(self, text: str, style: ParagraphStyle, fallbacks: tuple[str, ...], mark_color: object,
+                 node: Node | None = None) -> None:
         super().__init__(style.spaceBefore, style.spaceAfter)
         self.text, self.style, self.fallbacks, self.mark_color = text.expandtabs(4), style, fallbacks, mark_color
+        self.node = node
 
     def make(self, width: float) -> Flowable:
         advance = pdfmetrics.stringWidth("0", self.style.fontName, self.style.fontSize)
@@ -457,7 +508,7 @@ class CodeFlowable(PerWidth):
             pieces = wrap_code(line, columns)
             lines += [self._line(piece[:-1]) + mark for piece in pieces[:-1]]
             lines.append(self._line(pieces[-1]))
-        return body_paragraph(RLParagraph("<br/>".join(lines), self.style), len(self.text))
+        return body_paragraph(TaggedParagraph("<br/>".join(lines), self.style, self.node), len(self.text))
 
     def _line(self, text: str) -> str:
         """One printed line: spaces kept (no-break, so none collapses) and every character drawable."""
@@ -469,8 +520,9 @@ class FigureFlowable(Flowable):
     half the frame) with its caption beneath, as one piece that is never split from its caption."""
 
     def __init__(self, jpeg: bytes, size: tuple[int, int], caption: RLParagraph, gap: float,
-                 image: ImageReader | None = None) -> None:
+                 image: ImageReader | None = None, figure: Node | None = None) -> None:
         super().__init__()
+        self.figure = figure
         self.image = image or ImageReader(io.BytesIO(jpeg))
         self.pixels = self.image.getSize() if size == (0, 0) else size
         self.caption, self.gap = caption, gap
@@ -498,12 +550,13 @@ class FigureFlowable(Flowable):
         parts = self.caption.split(available_width, room) if room > 0 else []
         if len(parts) < 2:
             return []
-        head = FigureFlowable(b"", self.pixels, parts[0], self.gap, image=self.image)
+        head = FigureFlowable(b"", self.pixels, parts[0], self.gap, image=self.image, figure=self.figure)
         return [head, *parts[1:]]
 
     def draw(self) -> None:
         w, h = self._image_size
-        self.canv.drawImage(self.image, (self.width - w) / 2, self.height - h, w, h)
+        with marked(self.canv, self.figure):
+            self.canv.drawImage(self.image, (self.width - w) / 2, self.height - h, w, h)
         self.caption.drawOn(self.canv, 0, 0)
 
     def getSpaceBefore(self) -> float:
@@ -516,9 +569,12 @@ class FigureFlowable(Flowable):
 class NameBlock(Flowable):
     """The contributor's name and affiliation, with a round headshot at the left when given."""
 
-    def __init__(self, name: SetParagraph, affiliation: SetParagraph | None,
-                 photo: bytes | None, diameter: float, ring_color: str, *, round_crop: bool = True) -> None:
+    def __init__(self, name: RLParagraph, affiliation: RLParagraph | None,
+                 photo: bytes | None, diameter: float, ring_color: str, *, round_crop: bool = True,
+                 figure: Node | None = None) -> None:
         super().__init__()
+        self.figure = figure
+        """The headshot's structure element (a Figure with its alt text); its ring is an artifact."""
         self.round_crop = round_crop
         self.name, self.affiliation = name, affiliation
         self.photo = ImageReader(io.BytesIO(photo)) if photo is not None else None
@@ -547,7 +603,8 @@ class NameBlock(Flowable):
             else:
                 path.rect(0, y, d, d)
             canvas.clipPath(path, stroke=0, fill=0)
-            canvas.drawImage(self.photo, 0, y, d, d)
+            with marked(canvas, self.figure):
+                canvas.drawImage(self.photo, 0, y, d, d)
             canvas.restoreState()
             canvas.saveState()
             canvas.setStrokeColor(self.ring_color)
@@ -567,17 +624,18 @@ class NameBlock(Flowable):
 def bio_box(name: str, bio: str, website: str, styles: Styles, link_color: str,
             rule_color: str) -> Flowable:
     """The note about the contributor at the end of the entry, never split from its name."""
+    note = Node("Div")
     parts: list[Flowable] = [
         Spacer(1, styles.text.leading * 0.6),
         HRFlowable(width="100%", thickness=0.5, color=HexColor(rule_color), spaceAfter=6),
-        text_paragraph(name, styles.bio_name, styles.fallbacks),
+        text_paragraph(name, styles.bio_name, styles.fallbacks, Node("P", note)),
     ]
     if bio:
-        parts.append(text_paragraph(bio, styles.bio, styles.fallbacks))
+        parts.append(text_paragraph(bio, styles.bio, styles.fallbacks, Node("P", note)))
     if website:
         shown = plain(website, styles.bio, styles.fallbacks)
         link = f"<a href={quoteattr(website)} color={quoteattr(link_color)}>{shown}</a>"
-        parts.append(SetParagraph(link, styles.bio))
+        parts.append(TaggedParagraph(link, styles.bio, Node("P", note)))
     return KeepTogether(parts)
 
 

@@ -19,14 +19,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, FrameBreak, PageTemplate, Spacer
-from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus.flowables import TopPadder
 
 from ..fonts import family_label
 from ..model import Block, BookConfig, Layout, LinkArea, Piece
-from .flowables import BlockRenderer, plain, text_paragraph
+from .flowables import BlockRenderer, TaggedParagraph, plain, text_paragraph
 from .pages import BookDocTemplate, left_margin, render, text_width
 from .styles import Styles, build_styles
+from .tagging import Node, marked
 
 COVER_OVERDRAW = 36.0
 """The cover's background reaches this far past the trim, so a print bleed shows colour, not paper."""
@@ -50,17 +50,19 @@ class ContentsEntry(Flowable):
     """
 
     def __init__(self, line: ContentsLine, styles: Styles, number_style: ParagraphStyle,
-                 links: list[LinkArea], indent: float) -> None:
+                 links: list[LinkArea], indent: float, node: Node | None = None) -> None:
         super().__init__()
         self.line, self.links, self.indent = line, links, indent
+        self.node = node
+        """Its structure element: the headline, name and page number are its text; the dot leaders are not."""
         if line.level == 0:
             headline_style = styles.list_item.clone("toc_part", fontName=styles.heading.bold, alignment=0,
                                                     spaceAfter=0)
         else:
             headline_style = styles.list_item.clone("toc_headline", fontName=styles.body.regular,
                                                     alignment=0, spaceAfter=0)
-        self.headline = text_paragraph(line.headline, headline_style, styles.fallbacks)
-        self.name = text_paragraph(line.name, styles.affiliation, styles.fallbacks) if line.name else None
+        self.headline = text_paragraph(line.headline, headline_style, styles.fallbacks, node)
+        self.name = text_paragraph(line.name, styles.affiliation, styles.fallbacks, node) if line.name else None
         self.number_style = number_style
         self.gap = styles.text.fontSize * 2.8
         self.space = styles.text.leading * (0.9 if line.level == 0 else 0.55)
@@ -83,10 +85,15 @@ class ContentsEntry(Flowable):
         free = getattr(last, "extraSpace", last[0] if isinstance(last, tuple) else 0)
         used = self.indent + self.width - self.indent - self.gap - free
         font, size = self.number_style.fontName, self.number_style.fontSize
+        with marked(canvas, self.node):
+            canvas.saveState()
+            canvas.setFont(font, size)
+            canvas.setFillColor(self.number_style.textColor)
+            canvas.drawRightString(self.width, baseline, self.line.label)
+            canvas.restoreState()
         canvas.saveState()
         canvas.setFont(font, size)
         canvas.setFillColor(self.number_style.textColor)
-        canvas.drawRightString(self.width, baseline, self.line.label)
         dot_w = canvas.stringWidth(". ", font, size)
         slot = max(canvas.stringWidth(self.line.label, font, size), canvas.stringWidth("000", font, size))
         start, end = used + dot_w, self.width - slot - dot_w * 0.6  # one end for all: dots line up
@@ -97,6 +104,8 @@ class ContentsEntry(Flowable):
         if self.name:
             self.name.drawOn(canvas, self.indent, top - self._head_h - self._name_h)
         x, y = canvas.absolutePosition(0, 0)
+        if self.node is not None and hasattr(canvas, "note_area"):
+            canvas.note_area(self.node)
         self.links.append(LinkArea(canvas.getPageNumber() - 1,
                                    (x, y, x + self.width, y + self.height), self.line.key))
 
@@ -124,14 +133,15 @@ def render_title_page(book: BookConfig, layout: Layout) -> Piece:
     template = PageTemplate("title", frames, onPage=lambda canvas, doc: _draw_logo(canvas, layout, left, width))
     centered = ParagraphStyle("centered", parent=styles.page_title, alignment=TA_CENTER)
     story: list[Flowable] = [text_paragraph(book.title, centered.clone(
-        "bt", fontSize=layout.headline_size * 1.3, leading=layout.headline_size * 1.55), fallbacks)]
+        "bt", fontSize=layout.headline_size * 1.3, leading=layout.headline_size * 1.55), fallbacks, Node("H1"))]
     if book.subtitle:
         story.append(text_paragraph(book.subtitle, styles.affiliation.clone(
             "bs", alignment=TA_CENTER, fontSize=layout.body_size + 2, leading=(layout.body_size + 2) * 1.4),
-            fallbacks))
+            fallbacks, Node("P")))
     if book.editor:
         story += [Spacer(1, layout.body_leading * 2), text_paragraph(
-            book.words("edited_by", editor=book.editor), styles.name.clone("be", alignment=TA_CENTER), fallbacks)]
+            book.words("edited_by", editor=book.editor), styles.name.clone("be", alignment=TA_CENTER), fallbacks,
+            Node("P"))]
     imprint = styles.bio.clone("imprint", fontSize=layout.caption_size - 0.5,
                                leading=(layout.caption_size - 0.5) * 1.5)
     families = dict.fromkeys((layout.body_font, layout.heading_font, layout.caption_font))
@@ -139,7 +149,7 @@ def render_title_page(book: BookConfig, layout: Layout) -> Piece:
                      ", ".join(p for p in (book.edition, book.date) if p), book.license,
                      book.words("set_in", fonts=book.words.list([family_label(f) for f in families]))]
     imprint_markup = "<br/>".join(plain(text, imprint, fallbacks) for text in imprint_lines if text)
-    story += [FrameBreak(), TopPadder(RLParagraph(imprint_markup, imprint))]  # sits at the foot of the page
+    story += [FrameBreak(), TopPadder(TaggedParagraph(imprint_markup, imprint, Node("P")))]  # at the page's foot
     return _single(book, layout, styles, "title", story, template)
 
 
@@ -148,9 +158,10 @@ def render_text_page(book: BookConfig, layout: Layout, kind: str, heading: str, 
     """A page of running text under a page title: the introduction, About the editor."""
     styles = build_styles(layout, book.language)
     renderer = BlockRenderer(styles, layout.accent_color, layout.accent_color)
-    story: list[Flowable] = [text_paragraph(heading, styles.page_title, styles.fallbacks), *renderer.render(blocks)]
+    story: list[Flowable] = [text_paragraph(heading, styles.page_title, styles.fallbacks, Node("H1")),
+                             *renderer.render(blocks)]
     if signature:
-        story.append(text_paragraph(f"— {signature}", styles.signature, styles.fallbacks))
+        story.append(text_paragraph(f"— {signature}", styles.signature, styles.fallbacks, Node("P")))
     return _single(book, layout, styles, kind, story)
 
 
@@ -165,12 +176,13 @@ def render_listing(book: BookConfig, layout: Layout, kind: str, title: str,
                                      textColor=HexColor(layout.muted_color))
     links: list[LinkArea] = []
     indent = styles.text.fontSize * 1.4 if any(isinstance(i, ContentsLine) and i.level == 0 for i in items) else 0
-    story: list[Flowable] = [text_paragraph(title, styles.page_title, styles.fallbacks)]
+    story: list[Flowable] = [text_paragraph(title, styles.page_title, styles.fallbacks, Node("H1"))]
     for item in items:
         if isinstance(item, str):
-            story.append(text_paragraph(item, styles.index_letter, styles.fallbacks))
+            story.append(text_paragraph(item, styles.index_letter, styles.fallbacks, Node("H2")))
         else:
-            story.append(ContentsEntry(item, styles, number_style, links, indent if item.level else 0))
+            node = Node("Reference", Node("TOCI")) if kind == "contents" else Node("P")
+            story.append(ContentsEntry(item, styles, number_style, links, indent if item.level else 0, node))
     piece = _single(book, layout, styles, kind, story)
     return dataclasses.replace(piece, links=tuple(links))
 
@@ -181,8 +193,8 @@ def _single(book: BookConfig, layout: Layout, styles: Styles, kind: str, story: 
     doc = BookDocTemplate(buffer, layout, title=book.title, language=book.language,
                           initial_font=styles.body.regular,
                           extra_templates=(first_template,) if first_template else ())
-    pdf, pages, fonts = render(doc, story, buffer)
-    return Piece(kind, kind, pdf, pages, fonts=fonts)
+    pdf, pages, fonts, structure = render(doc, story, buffer)
+    return Piece(kind, kind, pdf, pages, fonts=fonts, structure=structure)
 
 
 def _draw_logo(canvas: Canvas, layout: Layout, left: float, width: float) -> None:

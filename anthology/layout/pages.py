@@ -12,8 +12,8 @@ import io
 
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
 
-from ..fonts import StubFontCanvas
 from ..model import Layout
+from .tagging import TaggingCanvas
 
 
 def left_margin(layout: Layout, recto: bool) -> float:
@@ -53,13 +53,15 @@ class BookDocTemplate(BaseDocTemplate):
         self.addPageTemplates(self.page_templates_list)
 
 
-def render(doc: BookDocTemplate, story: list[Flowable], buffer: io.BytesIO) -> tuple[bytes, int, tuple[str, ...]]:
-    """Build ``story``; returns the PDF bytes, the page count and the font subsets it names.
+def render(doc: BookDocTemplate, story: list[Flowable],
+           buffer: io.BytesIO) -> tuple[bytes, int, tuple[str, ...], str]:
+    """Build ``story``; returns the PDF bytes, the page count, the font subsets it names and its structure.
 
-    Fonts are written as stubs (see :class:`~anthology.fonts.StubFontCanvas`).
+    Fonts are written as stubs (see :class:`~anthology.fonts.StubFontCanvas`); the
+    structure is what :class:`~anthology.layout.tagging.TaggingCanvas` recorded.
     """
-    doc.build(story, canvasmaker=StubFontCanvas)
-    return buffer.getvalue(), doc.page, doc.canv.base_fonts
+    doc.build(story, canvasmaker=TaggingCanvas)
+    return buffer.getvalue(), doc.page, doc.canv.base_fonts, doc.canv.structure()
 
 
 def used_height(doc: BookDocTemplate) -> float:

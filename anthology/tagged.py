@@ -1,0 +1,155 @@
+"""Tagged PDF, part two: every piece's recorded structure grafted into the book's structure tree.
+
+Each piece was drawn with its meaning recorded (:mod:`anthology.layout.tagging`):
+its elements, and for each of its pages which element each marked-content id
+(MCID) belongs to. Pages keep their MCIDs when assembly copies them, so here
+the book's tree is built around them: Document → the front matter's sections,
+the contents (TOC), a Part per divider holding its entries (Sect), the index;
+each page gets ``/StructParents`` and ``/Tabs /S``, the ParentTree maps page
+and MCID back to the element, and every link annotation gets a Link element,
+a ``/StructParent`` and a ``/Contents`` description. An entry placed inside a
+part has its headings moved one level down (H1 → H2), so the book's headings
+never skip a level.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pikepdf
+from pikepdf import Name
+
+from .model import Piece
+
+ROOT_ROLE = {"title": "Sect", "intro": "Sect", "contents": "TOC", "divider": "Part", "entry": "Sect",
+             "index": "Index", "about": "Sect"}
+"""The element a piece of each kind becomes; the cover is decoration only (its words are on the title page)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedPiece:
+    piece: Piece
+    start: int
+    """Index of its first page in the book."""
+
+
+class _Tree:
+    """The book's structure tree while it is built: elements are made indirect once, kids appended in place."""
+
+    def __init__(self, pdf: pikepdf.Pdf) -> None:
+        self.pdf = pdf
+        self.parent_tree: list[pikepdf.Object] = []
+        self.root = pdf.make_indirect(pikepdf.Dictionary(Type=Name.StructTreeRoot))
+        self.document = self.element("Document", self.root)
+        self.root.K = pikepdf.Array([self.document])
+
+    def element(self, role: str, parent: pikepdf.Object, alt: str = "",
+                page: pikepdf.Object | None = None) -> pikepdf.Object:
+        element = pikepdf.Dictionary(Type=Name.StructElem, S=Name("/" + role), P=parent, K=pikepdf.Array())
+        if alt:
+            element.Alt = pikepdf.String(alt)
+        if page is not None:
+            element.Pg = page
+        return self.pdf.make_indirect(element)
+
+    def child(self, holder: pikepdf.Object, role: str, alt: str = "",
+              page: pikepdf.Object | None = None) -> pikepdf.Object:
+        made = self.element(role, holder, alt, page)
+        holder.K.append(made)
+        return made
+
+
+def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels: dict[str, str],
+                    linked: set[str]) -> None:
+    """Build the structure tree of the book in ``pdf`` from its pieces' records.
+
+    ``link_labels`` gives the printed page of every link target (for the links'
+    descriptions); ``linked`` the targets that got a link (assembly skips the others).
+    """
+    tree = _Tree(pdf)
+    part: pikepdf.Object | None = None
+    for item in placed:
+        piece = item.piece
+        if not piece.structure or piece.kind not in ROOT_ROLE:
+            continue
+        if piece.kind in ("index", "about"):
+            part = None
+        holder = part if part is not None and piece.kind == "entry" else tree.document
+        element = tree.child(holder, ROOT_ROLE[piece.kind])
+        if piece.kind == "divider":
+            part = element
+        shift = 1 if piece.kind == "entry" and holder is not tree.document else 0
+        _graft_piece(tree, piece, item.start, element, shift, link_labels, linked)
+    nums = pikepdf.Array()
+    for key, value in enumerate(tree.parent_tree):
+        nums.extend([key, value])
+    tree.root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=nums))
+    tree.root.ParentTreeNextKey = len(tree.parent_tree)
+    pdf.Root.StructTreeRoot = tree.root
+    pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
+    for page in pdf.pages:
+        page.obj.Tabs = Name.S
+
+
+def _graft_piece(tree: _Tree, piece: Piece, start: int, top: pikepdf.Object, shift: int,
+                 link_labels: dict[str, str], linked: set[str]) -> None:
+    record = json.loads(piece.structure)
+    made: dict[int, pikepdf.Object] = {}
+    first_page: dict[int, int] = {}
+    pages = tree.pdf.pages
+
+    def element(number: int, page: int | None = None) -> pikepdf.Object:
+        if number not in made:
+            role, parent, alt = record["elements"][number]
+            holder = top if parent < 0 else element(parent)
+            if shift and role in ("H1", "H2", "H3", "H4", "H5"):
+                role = f"H{int(role[1]) + shift}"
+            made[number] = tree.child(holder, role, alt, None if page is None else pages[page].obj)
+            if page is not None:
+                first_page[number] = page
+        return made[number]
+
+    areas = [(number, area) for number, area in zip(record["areas"], piece.links, strict=True)
+             if area.slug in linked]
+    for offset, mcids in enumerate(record["pages"]):
+        index = start + offset
+        page = pages[index].obj
+        if mcids:
+            owners = pikepdf.Array()
+            for mcid, number in enumerate(mcids):
+                owner = element(number, index)
+                # On the page its element names once (/Pg) an MCID is a bare number; elsewhere an MCR.
+                owner.K.append(mcid if first_page.get(number) == index
+                               else pikepdf.Dictionary(Type=Name.MCR, Pg=page, MCID=mcid))
+                owners.append(owner)
+            page.StructParents = len(tree.parent_tree)
+            tree.parent_tree.append(owners)
+        owners_of_links = [(number, "", does) for number, does in record["links"][offset]]
+        owners_of_links += [(number, area.slug, "") for number, area in areas if area.page_index == offset]
+        annotations = page.get(Name.Annots)
+        links = [index for index, a in enumerate(annotations or ()) if a.get(Name.Subtype) == Name.Link]
+        for at, (number, target, does) in zip(links, owners_of_links, strict=False):
+            annotation = annotations[at]
+            if not annotation.is_indirect:
+                annotation = annotations[at] = tree.pdf.make_indirect(annotation)
+            holder = top if number < 0 else element(number, index)
+            link = tree.child(holder, "Link")
+            link.K.append(pikepdf.Dictionary(Type=Name.OBJR, Obj=annotation, Pg=page))
+            annotation.StructParent = len(tree.parent_tree)
+            tree.parent_tree.append(link)
+            annotation.Contents = pikepdf.String(does or _describe(annotation, link_labels.get(target, "")))
+
+
+def _describe(annotation: pikepdf.Object, label: str) -> str:
+    """What a link does, for a screen reader: its web address, or the page it goes to."""
+    action = annotation.get(Name.A)
+    uri = str(action.get(Name.URI, "")) if action is not None else ""
+    if uri.startswith("mailto:"):
+        return f"E-mail {uri.removeprefix('mailto:')}"
+    if uri:
+        return f"Link to {uri}"
+    if label:
+        return f"Go to page {label}"
+    return "Go to the page"

@@ -1,0 +1,222 @@
+"""The tagged PDF, read by poppler (``pdfinfo -struct-text``), qpdf and pypdf: structure, reading order,
+artifacts, alt text, links. Each test names the Matterhorn Protocol failure condition it checks."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream, DictionaryObject
+
+from anthology import build_book
+from anthology.text import WORD
+
+from .conftest import REPO, reader
+from .hostile import write_corpus
+
+PDFINFO = shutil.which("pdfinfo")
+QPDF = shutil.which("qpdf")
+
+
+def need(tool: str | None, package: str) -> str:
+    """The tool's path; without it the test is skipped, or fails where ANTHOLOGY_REQUIRE_TOOLS is set (CI)."""
+    if tool is None:
+        if os.environ.get("ANTHOLOGY_REQUIRE_TOOLS"):
+            pytest.fail(f"{package} is required (apt-get install {package})")
+        pytest.skip(f"no {package}")
+    return tool
+
+
+def struct_tree(path) -> list[tuple[int, str, str]]:
+    """``pdfinfo -struct-text`` as (depth, element, text) rows: one per element, texts joined."""
+    need(PDFINFO, "poppler-utils")
+    out = subprocess.run([PDFINFO, "-struct-text", str(path)], capture_output=True, text=True, check=True).stdout
+    rows: list[list] = []
+    for line in out.splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        content = line.strip()
+        if content.startswith('"'):
+            rows[-1][2] += content[1:-1]
+        elif content:
+            rows.append([depth, content.split(" ")[0], ""])
+    return [tuple(row) for row in rows]
+
+
+def entry_sections(rows):
+    """Each entry's Sect: its rows, keyed by the text of its heading."""
+    sections: dict[str, list] = {}
+    for index, (depth, name, _) in enumerate(rows):
+        if name == "Sect":
+            body = []
+            for row in rows[index + 1:]:
+                if row[0] <= depth:
+                    break
+                body.append(row)
+            headings = [text for _, element, text in body if re.fullmatch(r"H\d", element)]
+            if headings:
+                sections[headings[0].strip()] = body
+    return sections
+
+
+def test_every_body_word_is_in_the_structure_in_order_inside_p_h_or_list_items(sample_book):
+    """Matterhorn 01-005 (content neither marked as artifact nor tagged) and 09-001 (tags in the wrong order)."""
+    rows = struct_tree(sample_book.output)
+    sections = entry_sections(rows)
+    entries = sample_book.checked.entries
+    assert len(entries) == 14
+    for entry in entries:
+        c = entry.contribution
+        body = sections[c.title]
+        text = " ".join(t for _, element, t in body
+                        if element in ("P", "H2", "H3", "H4", "LBody", "LI", "TH", "TD", "Caption"))
+        if any(e == "Note" for _, e, _ in body):  # footnote marks and numbers are not words of the text
+            text = re.sub(r"(?<=[^\W\d_]|[.,;!?’”])\d+(?=\s)", "", re.sub(r"(?<![\w.])\d+\. ", " ", text))
+        words = WORD.findall(text.replace("-", ""))  # a word hyphenated at a line's end reads "manage-ment"
+        expected = [w for w in WORD.findall(" ".join(entry.words).replace("-", ""))]
+        assert "".join(words).find("".join(expected)) >= 0, c.slug
+        assert c.name in text
+        assert c.title == next(t for _, e, t in body if e == "H2").strip()  # inside a part: H2
+    intro = next(t for _, e, t in rows if e == "P" and t.startswith("Every few years"))
+    assert "whiteboard. One is headed" in intro  # lines end with a real space: words stay apart
+
+
+def structure_elements(pdf: PdfReader):
+    """Every structure element, depth first, in document order."""
+    def walk(element):
+        element = element.get_object()
+        if not isinstance(element, DictionaryObject) or element.get("/Type") in ("/MCR", "/OBJR"):
+            return
+        yield element
+        kids = element.get("/K")
+        if kids is None:
+            return
+        kids = kids.get_object()
+        for kid in kids if isinstance(kids, list) else [kids]:
+            yield from walk(kid)
+
+    yield from walk(pdf.trailer["/Root"]["/StructTreeRoot"]["/K"][0])
+
+
+def test_every_headshot_is_a_figure_with_its_alt_text(sample_book):
+    """Matterhorn 13-004: a Figure without alternate text."""
+    pdf = reader(sample_book.output)
+    figures = [e for e in structure_elements(pdf) if e["/S"] == "/Figure"]
+    portraits = [f"Portrait of {e.contribution.name}" for e in sample_book.checked.entries if e.contribution.photo]
+    assert [str(f["/Alt"]) for f in figures if str(f["/Alt"]).startswith("Portrait of")] == portraits
+    assert len(portraits) == 7
+    others = [str(f["/Alt"]) for f in figures if not str(f["/Alt"]).startswith("Portrait of")]
+    assert others == ["Sailings that left within ten minutes of the timetable, October to March, in an ordinary "
+                      "winter and in the storm season"]  # a figure's description from the Markdown
+
+
+def test_the_document_is_marked_titled_with_its_language_and_tab_order(sample_book):
+    """Matterhorn 06-001 (MarkInfo), 07-001 (DisplayDocTitle), 11-001 (Lang), 19-003 (Tabs /S)."""
+    pdf = reader(sample_book.output)
+    root = pdf.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    assert root["/Lang"] == "en"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+    assert pdf.metadata.title == "Lead or Manage?"
+    assert all(page["/Tabs"] == "/S" for page in pdf.pages)
+
+
+def test_headings_never_skip_a_level(sample_book):
+    """Matterhorn 14-003: numbered heading levels skipped."""
+    elements = structure_elements(reader(sample_book.output))
+    levels = [int(e["/S"][2:]) for e in elements if re.fullmatch(r"/H\d", e["/S"])]
+    assert levels[0] == 1
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+
+
+def test_every_drawn_glyph_is_tagged_or_an_artifact(sample_book):
+    """Matterhorn 01-005: text neither tagged nor an artifact (running heads and folios are artifacts)."""
+    assert_all_marked(reader(sample_book.output))
+
+
+@pytest.mark.parametrize("options", [{"layout": "a4-report"}, {"for_print": True, "layout": "pocket"}],
+                         ids=["two-columns", "print-marks"])
+def test_other_layouts_and_print_marks_are_tagged_too(tmp_path, options):
+    """Two balanced columns keep their reading order; crop marks and bleed are artifacts."""
+    result = build_book(REPO, tmp_path / "book.pdf", cache=False, **options)
+    assert_all_marked(reader(result.output))
+    rows = struct_tree(result.output)
+    body = entry_sections(rows)["Forty Thousand Parcels a Night"]
+    text = " ".join(t for _, e, t in body if e == "P")
+    entry = next(e for e in result.checked.entries if e.contribution.slug == "zoe-lindqvist")
+    assert "".join(entry.words) in "".join(WORD.findall(text.replace("-", "")))  # in order, across the columns
+
+
+def test_the_hostile_corpus_is_tagged_with_its_literal_text(tmp_path):
+    """Markup-like and odd text stays inside the structure as written."""
+    catalogue = write_corpus(tmp_path)
+    result = build_book(tmp_path, tmp_path / "hostile.pdf", skip_invalid=True, cache=False)
+    assert_all_marked(reader(result.output))
+    text = " ".join(t for _, _, t in struct_tree(result.output))
+    for case in catalogue:
+        for literal in case.literal:
+            assert " ".join(literal.split()) in " ".join(text.split()), (case.slug, literal)
+
+
+def assert_all_marked(pdf: PdfReader) -> None:
+    for number, page in enumerate(pdf.pages):
+        stack: list[str] = []
+        mcids: list[int] = []
+        for operands, operator in ContentStream(page.get_contents(), pdf).operations:
+            if operator in (b"BDC", b"BMC"):
+                stack.append(str(operands[0]))
+                if operator == b"BDC" and "/MCID" in operands[1]:
+                    mcids.append(int(operands[1]["/MCID"]))
+            elif operator == b"EMC":
+                stack.pop()
+            elif operator in (b"Tj", b"TJ", b"'", b'"', b"Do"):
+                assert stack, f"page {number + 1}: {operator!r} outside any marked content"
+        assert not stack, f"page {number + 1}: unbalanced marked content"
+        assert mcids == list(range(len(mcids))), f"page {number + 1}: MCIDs not 0, 1, 2…"
+        if mcids:  # the ParentTree maps each MCID of the page back to its element
+            tree = pdf.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+            owners = dict(zip(tree[::2], tree[1::2], strict=True))[page["/StructParents"]].get_object()
+            assert len(owners) == len(mcids)
+            for mcid, owner in enumerate(owners):
+                assert (page.indirect_reference.idnum, mcid) in marked_content_of(owner.get_object()), (number, mcid)
+
+
+def marked_content_of(element: DictionaryObject) -> set[tuple[int, int]]:
+    """(page object number, MCID) of each marked-content kid: an MCR, or a bare MCID on the element's /Pg."""
+    found = set()
+    for kid in element["/K"]:
+        if isinstance(kid, int):
+            found.add((element.raw_get("/Pg").idnum, kid))
+        elif isinstance(kid, DictionaryObject) and "/MCID" in kid:
+            found.add((kid.raw_get("/Pg").idnum, kid["/MCID"]))
+    return found
+
+
+def test_every_link_is_in_the_structure_with_a_description(sample_book):
+    """Matterhorn 28-011 (a link annotation not nested in a Link element) and 28-008? (no /Contents)."""
+    pdf = reader(sample_book.output)
+    tree = pdf.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+    by_key = dict(zip(tree[::2], tree[1::2], strict=True))
+    count = 0
+    for page in pdf.pages:
+        for annotation in page.get("/Annots", []):
+            annotation = annotation.get_object()
+            if annotation["/Subtype"] != "/Link":
+                continue
+            count += 1
+            link = by_key[annotation["/StructParent"]].get_object()
+            assert link["/S"] == "/Link"
+            assert any(k.get_object()["/Obj"].get_object() is annotation for k in link["/K"])
+            contents = str(annotation["/Contents"])
+            assert re.fullmatch(r"Go to page \d+|Link to https?://\S+|E-mail \S+|Go to note \d+"
+                                r"|Back to the text of note \d+", contents), contents
+    assert count >= 14 * 2  # every contents line and index line, and the websites
+
+
+def test_qpdf_finds_the_tagged_book_well_formed(sample_book):
+    done = subprocess.run([need(QPDF, "qpdf"), "--check", str(sample_book.output)], capture_output=True, text=True)
+    assert done.returncode == 0 and "No syntax or stream encoding errors" in done.stdout, done.stdout + done.stderr
