@@ -107,7 +107,7 @@ class EntryCache:
         with contextlib.suppress(OSError):
             os.utime(meta_path)  # last used, for pruning
         return Piece(meta["key"], "entry", pdf, meta["page_count"], last_page_height=meta["last_page_height"],
-                     fit=meta["fit"], fonts=tuple(meta["fonts"]), structure=meta.get("structure", ""))
+                     fit=meta["fit"], fonts=tuple(meta["fonts"]), structure=meta["structure"])
 
     def put(self, key: str, piece: Piece) -> None:
         if self.folder is None:
@@ -163,7 +163,7 @@ def _killed_writers(path: Path) -> bool:
 
 
 _RECORD_TYPES = {"cache_key": str, "key": str, "page_count": int, "last_page_height": (int, float), "fit": str,
-                 "fonts": list, "sha256": str}
+                 "fonts": list, "structure": str, "sha256": str}
 
 
 def _is_record(meta: object, key: str) -> bool:

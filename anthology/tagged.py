@@ -82,10 +82,10 @@ def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels
             part = element
         shift = 1 if piece.kind == "entry" and holder is not tree.document else 0
         _graft_piece(tree, piece, item.start, element, shift, link_labels, linked)
-    nums = pikepdf.Array()
+    nums: list[object] = []  # built in Python: extending a pikepdf.Array costs a copy each time
     for key, value in enumerate(tree.parent_tree):
-        nums.extend([key, value])
-    tree.root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=nums))
+        nums += [key, value]
+    tree.root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
     tree.root.ParentTreeNextKey = len(tree.parent_tree)
     pdf.Root.StructTreeRoot = tree.root
     pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)

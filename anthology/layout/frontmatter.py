@@ -143,7 +143,7 @@ def render_title_page(book: BookConfig, layout: Layout) -> Piece:
             book.words("edited_by", editor=book.editor), styles.name.clone("be", alignment=TA_CENTER), fallbacks,
             Node("P"))]
     imprint = styles.bio.clone("imprint", fontSize=layout.caption_size - 0.5,
-                               leading=(layout.caption_size - 0.5) * 1.5)
+                               leading=(layout.caption_size - 0.5) * 1.5, setting=None)  # short lines, as typed
     families = dict.fromkeys((layout.body_font, layout.heading_font, layout.caption_font))
     imprint_lines = [book.title + (f": {book.subtitle}" if book.subtitle else ""),
                      ", ".join(p for p in (book.edition, book.date) if p), book.license,

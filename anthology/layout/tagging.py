@@ -129,7 +129,7 @@ class _SpacedText(PDFTextObject):
 
     _last = " "
 
-    def _textOut(self, text: str, TStar: int = 0) -> None:  # noqa: N802, N803 - ReportLab's names
+    def _textOut(self, text: str, TStar: int = 0) -> None:  # ReportLab's names
         if text:
             self._last = text[-1]
         if TStar and not self._last.endswith(_NO_SPACE_AFTER):
