@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import statistics
 import unicodedata
 
 import pypdfium2
@@ -16,7 +17,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Frame, SimpleDocTemplate
 
 from anthology.fonts import register_family
-from anthology.layout.setting import SetParagraph, Setting, _shaped
+from anthology.layout.setting import SetParagraph, Setting, _shaped, _space_factor
 
 from .conftest import words
 
@@ -110,6 +111,56 @@ def test_justified_lines_fill_the_measure_and_never_overflow():
         if not last_of_paragraph:
             assert right >= left + MEASURE - 0.5, f"line not justified: {text!r}"
 
+
+
+def _gaps(pdf: bytes) -> list[list[tuple[str, float]]]:
+    """For each text line: (word before, gap after it in pt) for every interword gap, from PDFium's boxes
+    (a word ends where the next letter starts more than a point after it, as the shared typography
+    measure splits them)."""
+    textpage = pypdfium2.PdfDocument(pdf)[0].get_textpage()
+    rows: dict[int, list[tuple[float, float, str]]] = {}
+    for index in range(textpage.count_chars()):
+        char = textpage.get_text_range(index, 1)
+        if char.isspace():
+            continue
+        left, bottom, right, _ = textpage.get_charbox(index, loose=True)
+        rows.setdefault(round(bottom), []).append((left, right, char))
+    found = []
+    for _, chars in sorted(rows.items(), reverse=True):
+        gaps, word = [], chars[0][2]
+        for (_, right, _), (left, _, char) in itertools.pairwise(chars):
+            if left - right > 1:
+                gaps.append((word, left - right))
+                word = ""
+            word += char
+        found.append(gaps)
+    return found
+
+
+def test_a_sentence_gap_takes_more_of_the_stretch_than_the_gaps_between_words():
+    """TeX's space factors: after a full stop the space stretches three times as much as between words
+    (and shrinks a third as much), so a loose line keeps its word spaces closer to their width. Before,
+    every gap of a line was widened alike."""
+    face = register_family("source-serif").regular
+    space = stringWidth(" ", face, 11)
+    pdf = _pdf([SetParagraph(TEXT, _style())])
+    checked = 0
+    for gaps in _gaps(pdf)[:-1]:  # the last line is not justified
+        ordinary = statistics.median(gap for word, gap in gaps if word[-1].isalpha())
+        sentences = [gap for word, gap in gaps if word.endswith(".")]
+        stretched = ordinary - space
+        if sentences and abs(stretched) > 0.3:
+            # stretch: space + 3·r·y against space + r·y; shrink: space + r·z/3 against space + r·z
+            expected = ordinary + (2 * stretched if stretched > 0 else -stretched * 2 / 3)
+            assert sentences[0] == pytest.approx(expected, abs=0.1)
+            checked += 1
+    assert checked >= 2
+
+
+def test_space_factors_follow_tex():
+    assert _space_factor("end.") == _space_factor("end.\u201d") == _space_factor("(yes!)") == 3.0
+    assert _space_factor("word,") == 1.25
+    assert _space_factor("U.S.") == _space_factor("J.") == _space_factor("word") == 1.0
 
 
 @pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u00ad"])
