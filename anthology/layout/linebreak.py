@@ -17,6 +17,7 @@ fit on a line.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -108,7 +109,7 @@ def break_lines(items: Sequence[Item], widths: Sequence[float], tuning: Tuning =
     passes = [(tuning.pretolerance, 0.0, False), (tuning.tolerance, 0.0, True)]
     if tuning.emergency_stretch:
         passes.append((tuning.tolerance, tuning.emergency_stretch, True))
-    sums, after, breakpoints = _running_sums(items), _line_starts(items), _breakpoints(items)
+    breakpoints, sums, after = _prepare(items)
     for tolerance, emergency, hyphenate in passes:
         if tolerance >= 0:
             found = _scan(items, breakpoints, sums, after, widths, tuning, tolerance, emergency, no_hyphen_after_line,
@@ -227,48 +228,48 @@ def _scan(items: Sequence[Item], breakpoints: Sequence[tuple[int, float, float, 
     return _lines(min(ends, key=lambda node: node.demerits), after)
 
 
-def _breakpoints(items: Sequence[Item]) -> list[tuple[int, float, float, bool]]:
-    """Where a line may end: (index, width added there, cost, flagged). A glue after a box, or a penalty."""
+def _prepare(items: Sequence[Item]) -> tuple[list[tuple[int, float, float, bool]],
+                                             tuple[list[float], list[float], list[float]], list[int]]:
+    """One pass over the items: where a line may end, the running sums, and where lines start.
+
+    A line may end at a glue after a box, or at a penalty: (index, width added there, cost, flagged).
+    The sums are the width, stretch and shrink of everything before each index. The line after a
+    break at i starts past the glue and penalties that vanish at a break.
+    """
     found = []
+    sum_w, sum_y, sum_z = [0.0], [0.0], [0.0]
+    boxes = []
+    w = y = z = 0.0
     previous_is_box = False
     for b, item in enumerate(items):
-        if isinstance(item, Penalty):
-            if item.cost < INFINITY:
+        kind = type(item)
+        if kind is Box:
+            w += item.width
+            boxes.append(b)
+            previous_is_box = True
+        else:
+            if kind is Glue:
+                if previous_is_box:
+                    found.append((b, 0.0, 0.0, False))
+                w += item.width
+                y += item.stretch
+                z += item.shrink
+            elif item.cost < INFINITY:
                 found.append((b, item.width, item.cost, item.flagged))
-        elif isinstance(item, Glue) and previous_is_box:
-            found.append((b, 0.0, 0.0, False))
-        previous_is_box = isinstance(item, Box)
-    return found
-
-
-def _running_sums(items: Sequence[Item]) -> tuple[list[float], list[float], list[float]]:
-    """Width, stretch and shrink of everything before each index."""
-    sum_w, sum_y, sum_z = [0.0], [0.0], [0.0]
-    w = y = z = 0.0
-    for item in items:
-        if isinstance(item, Box):
-            w += item.width
-        elif isinstance(item, Glue):
-            w += item.width
-            y += item.stretch
-            z += item.shrink
+                if item.cost <= -INFINITY:
+                    boxes.append(b)
+            previous_is_box = False
         sum_w.append(w)
         sum_y.append(y)
         sum_z.append(z)
-    return sum_w, sum_y, sum_z
-
-
-def _line_starts(items: Sequence[Item]) -> list[int]:
-    """Where the line after a break at i starts: past the glue and penalties that vanish at a break."""
     count = len(items)
     after = [count] * (count + 1)
-    next_box = count
-    for i in range(count - 1, -1, -1):
-        after[i] = next_box
-        item = items[i]
-        if isinstance(item, Box) or (isinstance(item, Penalty) and item.cost <= -INFINITY):
-            next_box = i
-    return after
+    start = 0
+    for b in boxes:
+        after[start:b] = itertools.repeat(b, b - start)
+        start = b
+    after[start:count] = itertools.repeat(count, count - start)
+    return found, (sum_w, sum_y, sum_z), after
 
 
 def _lines(node: _Node, after: Sequence[int]) -> list[Line]:

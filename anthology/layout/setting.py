@@ -26,7 +26,7 @@ try:
 except ImportError:  # pragma: no cover - a runtime dependency; without it text is set unkerned
     uharfbuzz = None
 from reportlab.pdfbase.pdfmetrics import getAscentDescent, getFont, stringWidth
-from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr
+from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr, _sdSimple
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus.paragraph import _FK_BREAK, FragLine, ParaLines, _getFragWords, _HSFrag, _processed_frags
 
@@ -168,10 +168,6 @@ def _hyphen_points(language: str, word: str) -> tuple[int, ...]:
     return tuple(start + p for p in _hyphenator(language).positions(core))
 
 
-def _text(word: list) -> str:  # type: ignore[type-arg]
-    return "".join(str(t) for _, t in word[1:])
-
-
 def _is_mark(word: list) -> bool:  # type: ignore[type-arg]
     return getattr(word[1][0], "kp_mark", False) if len(word) > 1 else False
 
@@ -282,36 +278,31 @@ class _Paragraph:
         """Cuts inside an over-long word, whose line is set ragged."""
         self.wider: dict[int, tuple[float, float]] = {}
         """Words followed by a gap with a space factor: how much more that gap stretches and shrinks less."""
-        items, origin = self.items, self.origin
+        items, origin, repeat = self.items, self.origin, itertools.repeat
         for index, word in enumerate(words):
-            if _is_break(word):
+            first = word[1][0] if len(word) > 1 else None
+            if getattr(first, "_fkind", None) == _FK_BREAK:
                 while items and isinstance(items[-1], Glue):
                     items.pop()
                     origin.pop()
                 items += [Penalty(0, INFINITY), Glue(0, FILL, 0), Penalty(0, -INFINITY)]
                 origin += [(index, -2)] * 3
                 continue
-            self._word(index, word, setting, shortest)
-            if isinstance(word, _HSFrag):
-                frag = word[-1][0]
-                space = _shaped(" ", frag.fontName, frag.fontSize)[0]
-                stretch, shrink = (space * setting.stretch, space * setting.shrink) if setting.justify else (0, 0)
-                factor = _space_factor(_text(word)) if stretch or shrink else 1.0
-                if factor != 1.0:
-                    self.wider[index] = (stretch * (factor - 1), shrink * (1 - 1 / factor))
-                items.append(Glue(space, stretch * factor, shrink / factor))
-                origin.append((index, -1))
+            if len(word) == 2 and not hasattr(first, "cbDefn"):
+                runs: tuple[tuple[str, float, str], ...] = ((first.fontName, first.fontSize, str(word[1][1])),)
+            else:
+                runs = tuple((f.fontName, f.fontSize, str(t)) for f, t in word[1:] if not hasattr(f, "cbDefn"))
+            last = word[-1][0]
+            spaced = (last.fontName, last.fontSize) if isinstance(word, _HSFrag) else None
+            chunk, cuts, ragged, wider = _word_chunk(runs, spaced, setting, shortest)
+            items += chunk
+            origin += zip(repeat(index), cuts, strict=False)
+            if ragged:
+                self.ragged.update((index, at) for at in ragged)
+            if wider is not None:
+                self.wider[index] = wider
         finish(items)
-        while len(origin) < len(items):
-            origin.append((len(words), -1))
-
-    def _word(self, index: int, word: list, setting: Setting, shortest: float) -> None:  # type: ignore[type-arg]
-        runs = tuple((f.fontName, f.fontSize, str(t)) for f, t in word[1:] if not hasattr(f, "cbDefn"))
-        width = sum(_shaped(text, name, size)[0] for name, size, text in runs if text)
-        items, cuts, ragged = _word_items(runs, width, setting.language, shortest if width > shortest else None)
-        self.items += items
-        self.origin += [(index, at) for at in cuts]
-        self.ragged.update((index, at) for at in ragged)
+        origin += repeat((len(words), -1), len(items) - len(origin))
 
     def realise(self, lines: Sequence[Line], widths: Sequence[float],  # type: ignore[type-arg]
                 justify_last: bool = False) -> list:
@@ -387,6 +378,27 @@ class _Paragraph:
                     more, less = self.wider[index]
                     extra[index] = ratio * more if ratio > 0 else -ratio * less
         return extra
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, float] | None, setting: Setting,
+                shortest: float) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...],
+                                          tuple[float, float] | None]:
+    """A word's items with the glue after it (``spaced``: the face of the space that follows, if one does),
+    where each item stands (see :func:`_word_items`), and what its space factor adds to that glue.
+
+    Memoised per word, face and setting: a book repeats its words, and a paragraph is measured
+    once per width it is wrapped at.
+    """
+    width = sum(_shaped(text, name, size)[0] for name, size, text in runs if text)
+    items, cuts, ragged = _word_items(runs, width, setting.language, shortest if width > shortest else None)
+    if spaced is None:
+        return items, cuts, ragged, None
+    space = _shaped(" ", *spaced)[0]
+    stretch, shrink = (space * setting.stretch, space * setting.shrink) if setting.justify else (0, 0)
+    factor = _space_factor("".join(run[2] for run in runs)) if stretch or shrink else 1.0
+    wider = (stretch * (factor - 1), shrink * (1 - 1 / factor)) if factor != 1.0 else None
+    return (*items, Glue(space, stretch * factor, shrink / factor)), (*cuts, -1), ragged, wider
 
 
 @functools.lru_cache(maxsize=65536)
@@ -494,8 +506,13 @@ _ascent_descent = functools.lru_cache(maxsize=256)(getAscentDescent)
 
 
 def _line(words: list, width: float, first: int, end: object, line_break: bool) -> FragLine:  # type: ignore[type-arg]
-    """One line of ``words``; ``end`` is the fragment of the mark or hard break that ends it."""
+    """One line of ``words``; ``end`` is the fragment of the mark or hard break that ends it.
+
+    Neighbouring runs of one fragment are merged with the space between them, as ReportLab's
+    own line loop does; their texts are collected and joined once per run.
+    """
     runs: list = []  # type: ignore[type-arg]
+    texts: list[list[str]] = []
     source = None
     used = 0.0
     count = 0
@@ -505,32 +522,50 @@ def _line(words: list, width: float, first: int, end: object, line_break: bool) 
         if count or used:
             used += space
         used += word[0]
-        joined = bool(runs) and space > 0
-        for position, (frag, text) in enumerate(word[1:]):
-            gap = " " if position == 0 and joined else ""
-            if frag is source:
-                runs[-1].text = runs[-1].text + gap + text
-                continue
+        gap = " " if runs and space > 0 else ""
+        for frag, text in word[1:]:
             if gap:
-                runs[-1].text = runs[-1].text + gap
-            run = frag.clone()
-            run.text = text
-            runs.append(run)
+                texts[-1].append(gap)
+                gap = ""
+            if frag is source:
+                texts[-1].append(text)
+                continue
+            runs.append(frag)
+            texts.append([text])
             source = frag
-            size = max(size, frag.fontSize)
+            if frag.fontSize > size:
+                size = frag.fontSize
             up, down = _ascent_descent(frag.fontName, frag.fontSize)
             ascent, descent = max(ascent, up), min(descent, down)
         if any(text for _, text in word[1:]):
             count += 1
         last = word[-1][0]
         space = _shaped(" ", last.fontName, last.fontSize)[0] if isinstance(word, _HSFrag) else 0.0
+    fragments = []
+    for frag, parts in zip(runs, texts, strict=True):
+        run = frag.clone()
+        run.text = _joined(parts)
+        fragments.append(run)
     if end is not None:
-        runs.append(end)
-    if not runs:
+        fragments.append(end)
+    if not fragments:
         return FragLine(extraSpace=width, wordCount=0, lineBreak=line_break, words=[], fontSize=0,
                         ascent=0, descent=0, maxWidth=width, sFW=first)
-    return FragLine(extraSpace=width - used, wordCount=count, lineBreak=line_break, words=runs, fontSize=size,
+    return FragLine(extraSpace=width - used, wordCount=count, lineBreak=line_break, words=fragments, fontSize=size,
                     ascent=ascent, descent=descent, maxWidth=width, sFW=first)
+
+
+def _joined(parts: list[str]) -> str:
+    """``parts`` concatenated, shaped glyph data kept: what ``ShapedStr``'s ``+`` gives, in one step."""
+    if len(parts) == 1:
+        return parts[0]
+    text = "".join(parts)
+    if not any(isinstance(part, ShapedStr) for part in parts):
+        return text
+    data: list = []  # type: ignore[type-arg]
+    for part in parts:
+        data += part.__shapeData__ if isinstance(part, ShapedStr) else [_sdSimple] * len(part)
+    return ShapedStr(text, shapeData=data)
 
 
 class SetParagraph(RLParagraph):
