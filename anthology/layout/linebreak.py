@@ -156,6 +156,10 @@ def _scan(items: Sequence[Item], breakpoints: Sequence[tuple[int, float, float, 
     same_from = max(len(widths) - 1, 0 if no_hyphen_after_line is None else no_hyphen_after_line + 1)
     background = tuning.background_stretch + emergency
     worst = (tolerance / 100) ** (1 / 3)
+    # the active nodes are kept in order of position, so a line from a later node is shorter and has less
+    # stretch; once one is too loose, all later ones are (when the lines after the first have one width)
+    ordered = len(set(widths[1:])) <= 1
+    last_width = len(widths) - 1
     active: dict[tuple[int, int, int, int], _Node] = {(0, 2, 0, 0): _Node(0, 0, 2, 0, 0, 0, 0, None, False, 0, 0)}
     for b, penalty_width, cost, flagged in breakpoints:
         if flagged and penalty_width and not hyphenate:
@@ -185,6 +189,8 @@ def _scan(items: Sequence[Item], breakpoints: Sequence[tuple[int, float, float, 
                         dropped = node
                     continue
             if ratio > worst:
+                if ordered and line >= last_width and not forced:
+                    break
                 continue
             if flagged and ((node.run >= tuning.max_hyphen_run and not final)
                             or line == no_hyphen_after_line):

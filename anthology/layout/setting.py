@@ -279,6 +279,7 @@ class _Paragraph:
         self.wider: dict[int, tuple[float, float]] = {}
         """Words followed by a gap with a space factor: how much more that gap stretches and shrinks less."""
         items, origin, repeat = self.items, self.origin, itertools.repeat
+        measured = _measured(setting, shortest)
         for index, word in enumerate(words):
             first = word[1][0] if len(word) > 1 else None
             if getattr(first, "_fkind", None) == _FK_BREAK:
@@ -294,7 +295,12 @@ class _Paragraph:
                 runs = tuple((f.fontName, f.fontSize, str(t)) for f, t in word[1:] if not hasattr(f, "cbDefn"))
             last = word[-1][0]
             spaced = (last.fontName, last.fontSize) if isinstance(word, _HSFrag) else None
-            chunk, cuts, ragged, wider = _word_chunk(runs, spaced, setting, shortest)
+            found = measured.get((runs, spaced))
+            if found is None:
+                if len(measured) >= 65536:
+                    measured.clear()
+                found = measured[runs, spaced] = _word_chunk(runs, spaced, setting, shortest)
+            chunk, cuts, ragged, wider = found
             items += chunk
             origin += zip(repeat(index), cuts, strict=False)
             if ragged:
@@ -324,6 +330,14 @@ class _Paragraph:
                 after.add(index)
         out: list = []  # type: ignore[type-arg]
         for index, word in enumerate(self.words):
+            if len(word) == 2 and index not in cuts and index not in trailing and index not in after:
+                frag, text = word[1]
+                if getattr(frag, "_fkind", None) != _FK_BREAK:  # a word drawn whole: one run, shaped
+                    text = str(text)
+                    advance, shown = _shaped(text, frag.fontName, frag.fontSize) if text else (0.0, text)
+                    out.append(type(word)([advance, (frag, shown)]) if isinstance(word, _HSFrag)
+                               else [advance, (frag, shown)])
+                    continue
             pairs = [(f, str(t)) for f, t in word[1:]]
             if index in cuts:
                 done = 0
@@ -380,15 +394,21 @@ class _Paragraph:
         return extra
 
 
-@functools.lru_cache(maxsize=65536)
+@functools.lru_cache(maxsize=16)
+def _measured(setting: Setting, shortest: float) -> dict:  # type: ignore[type-arg]
+    """The words measured for one setting and narrowest line: :func:`_word_chunk` memoised by
+    (runs, face of the space after), looked up once per word without hashing the setting again."""
+    return {}
+
+
 def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, float] | None, setting: Setting,
                 shortest: float) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...],
                                           tuple[float, float] | None]:
     """A word's items with the glue after it (``spaced``: the face of the space that follows, if one does),
     where each item stands (see :func:`_word_items`), and what its space factor adds to that glue.
 
-    Memoised per word, face and setting: a book repeats its words, and a paragraph is measured
-    once per width it is wrapped at.
+    Memoised (:func:`_measured`) per word, face and setting: a book repeats its words, and a
+    paragraph is measured once per width it is wrapped at.
     """
     width = sum(_shaped(text, name, size)[0] for name, size, text in runs if text)
     items, cuts, ragged = _word_items(runs, width, setting.language, shortest if width > shortest else None)
@@ -578,6 +598,7 @@ class SetParagraph(RLParagraph):
     _no_hyphen_after_line: int | None = None
     _realised: list | None = None  # type: ignore[type-arg]
     _broken_for: tuple | None = None  # type: ignore[type-arg]
+    _para: ParaLines | None = None
 
     def breakLines(self, width):  # type: ignore[no-untyped-def]
         setting: Setting | None = getattr(self.style, "setting", None)
@@ -586,8 +607,8 @@ class SetParagraph(RLParagraph):
             return super().breakLines(width)
         widths = list(width) if isinstance(width, (list, tuple)) else [width]
         key = (tuple(widths), self._no_hyphen_after_line)
-        if frags is self._realised and key == self._broken_for:
-            return self._lines(widths)  # wrapped again at the same width (keep-together, columns)
+        if frags is self._realised and key == self._broken_for and self._para is not None:
+            return self._para  # wrapped again at the same width (keep-together, columns): nothing changed
         if _processed_frags(frags):
             words = _getFragWords(frags)
             while words and _is_mark(words[0]):
@@ -608,9 +629,9 @@ class SetParagraph(RLParagraph):
             tuning = dataclasses.replace(tuning, justify_last=True)
         lines = break_lines(paragraph.items, widths, tuning, no_hyphen_after_line=self._no_hyphen_after_line)
         self.frags = paragraph.realise(lines, widths, tuning.justify_last)
-        para = self._lines(widths)
+        self._para = self._lines(widths)
         self._realised, self._broken_for = self.frags, key
-        return para
+        return self._para
 
     def _lines(self, widths: list[float]) -> ParaLines:
         """ReportLab's line structure for words whose line ends are marked: no second breaking pass.
