@@ -232,6 +232,46 @@ def test_a_zero_width_space_is_where_a_long_word_breaks():
     for line in lines[:-1]:
         assert line.replace("\u200b", "").endswith(("Start", "-", *parts)), lines
 
+SOFT = "counter\u00adrevolution\u00adaries"
+"""The contributor's own hyphenation points; pyphen's are coun-ter-rev-o-lu-tion-ar-ies."""
+
+
+def _soft_breaks(pdf: bytes) -> list[str]:
+    """The hyphenated line ends inside the word :data:`SOFT` (what precedes the hyphen)."""
+    lines = [line[3].strip() for line in _lines(pdf)]
+    ends = []
+    for line, following in itertools.pairwise(lines):
+        if line.endswith("\ufffe") or line.endswith("-"):
+            head = line.rstrip("\ufffe-").split()[-1]
+            if "counterrevolutionaries".startswith(head) and following.startswith(
+                    "counterrevolutionaries"[len(head):]):
+                ends.append(head)
+    return ends
+
+
+def test_a_contributors_soft_hyphens_are_where_the_word_breaks():
+    """U+00AD in the text is where the word may break, and only there (TeX's discretionary hyphens);
+    ReportLab's parser used to drop them, and pyphen's points were used instead."""
+    text = ("Short words then " + SOFT + " again and ") * 8
+    pdf = _pdf([SetParagraph(text, _style(firstLineIndent=0))], width=110)
+    ends = _soft_breaks(pdf)
+    assert ends, "a column this narrow must break the word"
+    assert set(ends) <= {"counter", "counterrevolution"}, ends
+    document = pypdfium2.PdfDocument(pdf)
+    assert words(" ".join(page.get_textpage().get_text_range() for page in document)) == words(text)
+
+
+def test_soft_hyphens_survive_breaking_again_at_another_width():
+    """A paragraph broken once keeps its words' soft hyphens when it is broken again (another width,
+    or a page that must not end on a hyphen)."""
+    text = ("Short words then " + SOFT + " again and ") * 8
+    paragraph = SetParagraph(text, _style(firstLineIndent=0))
+    paragraph.wrap(300, 1000)
+    pdf = _pdf([paragraph], width=110)
+    ends = _soft_breaks(pdf)
+    assert ends and set(ends) <= {"counter", "counterrevolution"}, ends
+
+
 def test_every_word_survives_hyphenation_in_order():
     pdf = _pdf([SetParagraph(TEXT, _style())], width=160)
     text = " ".join(pypdfium2.PdfDocument(pdf)[p].get_textpage().get_text_range()

@@ -28,7 +28,15 @@ except ImportError:  # pragma: no cover - a runtime dependency; without it text 
 from reportlab.pdfbase.pdfmetrics import getAscentDescent, getFont, stringWidth
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr, _sdSimple
 from reportlab.platypus import Paragraph as RLParagraph
-from reportlab.platypus.paragraph import _FK_BREAK, FragLine, ParaLines, _getFragWords, _HSFrag, _processed_frags
+from reportlab.platypus.paragraph import (
+    _FK_BREAK,
+    FragLine,
+    ParaLines,
+    _getFragWords,
+    _HSFrag,
+    _processed_frags,
+    _SHYWord,
+)
 
 from .breaks import URL_SAFE, break_points
 from .linebreak import FILL, INFINITY, Box, Glue, Item, Line, Penalty, Tuning, break_lines, finish
@@ -82,6 +90,38 @@ class _Piece(list):
     """A word cut at the end of a line; ``hyphen`` says whether a hyphen was added to it."""
 
     hyphen = False
+
+
+class _Word(list):
+    """A whole word not followed by a space, as drawn: a plain list cannot remember its soft hyphens."""
+
+
+def _soft_hyphens(word: list) -> tuple[int, ...]:  # type: ignore[type-arg]
+    """Where the contributor put soft hyphens (U+00AD) in ``word``, as character positions of its text.
+
+    ReportLab's parser takes them out of the text and keeps their places on the strings
+    (``_shyIndices``); once drawn, a word keeps them as ``kp_shy``, so breaking it again
+    (another width, a page's last line) still uses them.
+    """
+    found = getattr(word, "kp_shy", None)
+    if found is not None:
+        return found
+    if not isinstance(word, _SHYWord):
+        return ()
+    positions: list[int] = []
+    seen = 0
+    for frag, text in word[1:]:
+        if hasattr(frag, "cbDefn"):
+            continue
+        positions += [seen + at for at in getattr(text, "_shyIndices", ())]
+        seen += len(text)
+    return tuple(at for at in positions if 0 < at < seen)
+
+
+def _remember(word: list, shy: tuple[int, ...]) -> list:  # type: ignore[type-arg]
+    if shy:
+        word.kp_shy = shy  # type: ignore[attr-defined]
+    return word
 
 
 FEATURES = {"kern": True, "liga": True}
@@ -253,7 +293,7 @@ def _rejoined(words: list) -> list:  # type: ignore[type-arg]
             pairs = [(f, str(t)) for f, t in head[1:]]
             if head.hyphen and pairs and pairs[-1][1].endswith(HYPHEN):
                 pairs[-1] = (pairs[-1][0], pairs[-1][1][:-1])
-            joined = type(word)([0, *pairs, *((f, str(t)) for f, t in word[1:])])
+            joined = _remember(type(word)([0, *pairs, *((f, str(t)) for f, t in word[1:])]), _soft_hyphens(word))
             if isinstance(word, _Piece):
                 joined.hyphen = word.hyphen
             word, head = joined, None
@@ -262,7 +302,7 @@ def _rejoined(words: list) -> list:  # type: ignore[type-arg]
         else:
             whole.append(word)
     if head is not None:
-        whole.append(list(head))
+        whole.append(_remember(_Word(head), _soft_hyphens(head)))
     return whole
 
 
@@ -276,6 +316,8 @@ class _Paragraph:
         """For each item: (word index, character index of a cut or -1 for after the word)."""
         self.ragged: set[tuple[int, int]] = set()
         """Cuts inside an over-long word, whose line is set ragged."""
+        self.shy: dict[int, tuple[int, ...]] = {}
+        """The contributor's soft hyphens of the words that have any."""
         self.wider: dict[int, tuple[float, float]] = {}
         """Words followed by a gap with a space factor: how much more that gap stretches and shrinks less."""
         items, origin, repeat = self.items, self.origin, itertools.repeat
@@ -295,11 +337,14 @@ class _Paragraph:
                 runs = tuple((f.fontName, f.fontSize, str(t)) for f, t in word[1:] if not hasattr(f, "cbDefn"))
             last = word[-1][0]
             spaced = (last.fontName, last.fontSize) if isinstance(word, _HSFrag) else None
-            found = measured.get((runs, spaced))
+            shy = _soft_hyphens(word)
+            if shy:
+                self.shy[index] = shy
+            found = measured.get((runs, spaced, shy))
             if found is None:
                 if len(measured) >= 65536:
                     measured.clear()
-                found = measured[runs, spaced] = _word_chunk(runs, spaced, setting, shortest)
+                found = measured[runs, spaced, shy] = _word_chunk(runs, spaced, shy, setting, shortest)
             chunk, cuts, ragged, wider = found
             items += chunk
             origin += zip(repeat(index), cuts, strict=False)
@@ -330,13 +375,14 @@ class _Paragraph:
                 after.add(index)
         out: list = []  # type: ignore[type-arg]
         for index, word in enumerate(self.words):
-            if len(word) == 2 and index not in cuts and index not in trailing and index not in after:
+            shy = self.shy.get(index, ())
+            kind = _HSFrag if isinstance(word, _HSFrag) else _Word
+            if len(word) == 2 and not shy and index not in cuts and index not in trailing and index not in after:
                 frag, text = word[1]
                 if getattr(frag, "_fkind", None) != _FK_BREAK:  # a word drawn whole: one run, shaped
                     text = str(text)
                     advance, shown = _shaped(text, frag.fontName, frag.fontSize) if text else (0.0, text)
-                    out.append(type(word)([advance, (frag, shown)]) if isinstance(word, _HSFrag)
-                               else [advance, (frag, shown)])
+                    out.append(kind([advance, (frag, shown)]))
                     continue
             pairs = [(f, str(t)) for f, t in word[1:]]
             if index in cuts:
@@ -346,13 +392,13 @@ class _Paragraph:
                     done = at
                     if hyphen:
                         head[-1] = (head[-1][0], head[-1][1] + HYPHEN)
-                    piece = _drawn(head, _Piece)
+                    piece = _remember(_drawn(head, _Piece), shy)
                     piece.hyphen = hyphen
                     out += [piece, _mark(head[-1][0], mark_width, hyphen, ragged=(index, at) in self.ragged)]
             if _is_break(word):
                 out.append(word)
                 continue
-            out.append(_drawn(pairs, type(word) if isinstance(word, _HSFrag) else list, trailing.get(index, 0.0)))
+            out.append(_remember(_drawn(pairs, kind, trailing.get(index, 0.0)), shy))
             if index in after:
                 out.append(_mark(pairs[-1][0] if pairs else word[1][0], mark_width, False))
         return out
@@ -401,8 +447,8 @@ def _measured(setting: Setting, shortest: float) -> dict:  # type: ignore[type-a
     return {}
 
 
-def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, float] | None, setting: Setting,
-                shortest: float) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...],
+def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, float] | None, shy: tuple[int, ...],
+                setting: Setting, shortest: float) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...],
                                           tuple[float, float] | None]:
     """A word's items with the glue after it (``spaced``: the face of the space that follows, if one does),
     where each item stands (see :func:`_word_items`), and what its space factor adds to that glue.
@@ -411,7 +457,7 @@ def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, flo
     paragraph is measured once per width it is wrapped at.
     """
     width = sum(_shaped(text, name, size)[0] for name, size, text in runs if text)
-    items, cuts, ragged = _word_items(runs, width, setting.language, shortest if width > shortest else None)
+    items, cuts, ragged = _word_items(runs, width, setting.language, shortest if width > shortest else None, shy)
     if spaced is None:
         return items, cuts, ragged, None
     space = _shaped(" ", *spaced)[0]
@@ -422,13 +468,13 @@ def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, flo
 
 
 @functools.lru_cache(maxsize=65536)
-def _word_items(runs: tuple[tuple[str, float, str], ...], width: float, language: str, narrowest: float | None
-                ) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...]]:
+def _word_items(runs: tuple[tuple[str, float, str], ...], width: float, language: str, narrowest: float | None,
+                shy: tuple[int, ...] = ()) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...]]:
     """A word's items, the character each stands at (-1: after the word), and its ragged cuts.
 
     Items are immutable, so a word set many times shares them. Memoised per word and face.
     """
-    widths, cuts = _pieces(runs, width, language, narrowest)
+    widths, cuts = _pieces(runs, width, language, narrowest, shy)
     items: list[Item] = [Box(widths[0])]
     where = [-1]
     ragged = []
@@ -446,12 +492,13 @@ def _word_items(runs: tuple[tuple[str, float, str], ...], width: float, language
     return tuple(items), tuple(where), tuple(ragged)
 
 
-def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: str, narrowest: float | None
-            ) -> tuple[tuple[float, ...], tuple[tuple[int, float, int], ...]]:
+def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: str, narrowest: float | None,
+            shy: tuple[int, ...] = ()) -> tuple[tuple[float, ...], tuple[tuple[int, float, int], ...]]:
     """A word's break points (character, added width, cost) and the widths of the pieces between them.
 
-    Hyphenation points come from pyphen, breaks after a dash or a zero-width space add nothing, a web
-    address or long token breaks where :func:`.breaks.break_points` allows (URL-safe
+    Hyphenation points are the contributor's soft hyphens (``shy``) where the word has any, as
+    TeX uses only a word's own discretionary hyphens, else pyphen's; breaks after a dash or a
+    zero-width space add nothing, a web address or long token breaks where :func:`.breaks.break_points` allows (URL-safe
     points first), and a word wider than the narrowest line (``narrowest``, None for a word that fits)
     may also break between any two characters, but only if hyphenation leaves a piece wider than that
     line (a word cut unhyphenated mid-syllable reads as two words); those breaks add no hyphen and leave
@@ -472,7 +519,9 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
             cuts[i + 1] = (0.0, 50)
         elif char == ZERO_WIDTH_SPACE and i > 0:
             cuts[i + 1] = (0.0, 0)  # the author's own break opportunity: free, and nothing added
-    if language and len(text) >= 5:
+    for point in shy:
+        cuts.setdefault(point, (hyphen, HYPHEN_PENALTY))
+    if language and len(text) >= 5 and not shy:
         for point in _hyphen_points(language, text):
             if point not in cuts and text[point - 1].isalpha():
                 cuts[point] = (hyphen, HYPHEN_PENALTY)
