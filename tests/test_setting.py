@@ -17,6 +17,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Frame, SimpleDocTemplate
 
 from anthology.fonts import register_family
+from anthology.layout.flowables import LongParagraph, body_paragraph
 from anthology.layout.setting import SetParagraph, Setting, _shaped, _space_factor
 
 from .conftest import words
@@ -344,3 +345,54 @@ def test_a_paragraph_split_across_pages_keeps_its_lines():
     assert len(pypdfium2.PdfDocument(pdf)) > 1
     drawn = [line[3] for line in _lines(pdf) if line[3].strip()]
     assert [re.sub(r"\W", "", t) for t in drawn] == [re.sub(r"\W", "", t) for t in expected]
+
+
+LONG = TEXT * 6
+"""Over 6 000 characters: set as a LongParagraph, in pieces of about 40 lines."""
+
+
+def _long() -> LongParagraph:
+    paragraph = body_paragraph(SetParagraph(LONG, _style()), len(LONG))
+    assert isinstance(paragraph, LongParagraph)
+    return paragraph
+
+
+def _drawn_words(flowables: list) -> list[str]:
+    """The words of ``flowables`` drawn one after another in one tall frame."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(WIDTH + 100, 6000))
+    Frame(50, 50, WIDTH, 5900, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0).addFromList(
+        list(flowables), canvas)
+    canvas.save()
+    return words(pypdfium2.PdfDocument(buffer.getvalue())[0].get_textpage().get_text_range())
+
+
+def test_a_page_inside_a_long_paragraph_never_ends_on_a_hyphen():
+    """A piece of a paragraph over 6 000 characters obeys the page-end rule too (it was exempt)."""
+    style = _style()
+    first = _long()._cut(WIDTH)[0]
+    first.wrap(WIDTH, 1e6)
+    lines = first.blPara.lines
+    last = next(index for index, line in enumerate(lines)
+                if 2 <= index < len(lines) - 3 and getattr(line.words[-1], "kp_hyphen", False))
+    height = (last + 1) * style.leading + 1  # the page ends right after that hyphenated line
+    parts = _long().split(WIDTH, height)
+    head = parts[0]
+    head.wrap(WIDTH, height)
+    assert not getattr(head.blPara.lines[-1].words[-1], "kp_hyphen", False)
+    assert len(head.blPara.lines) == last + 1  # the page is still full
+    assert _drawn_words(parts) == words(LONG)
+
+
+def test_a_long_paragraphs_pieces_never_end_on_a_hyphen(monkeypatch):
+    """The page may end where a piece ends, so a piece never ends on a hyphenated line (it could)."""
+    monkeypatch.setattr(LongParagraph, "PIECE_LINES", 3)  # many joins, so some would fall on a hyphen
+    long = _long()
+    pieces = long._cut(WIDTH)
+    assert len(pieces) > 20
+    for piece in pieces:
+        piece.wrap(WIDTH, 1e6)
+        assert not getattr(piece.blPara.lines[-1].words[-1], "kp_hyphen", False)
+    assert _drawn_words(pieces) == words(LONG)

@@ -148,7 +148,7 @@ class LongParagraph(Flowable):
         self._whole_height = whole.wrap(width, 1e9)[1]
         lines = whole.blPara.lines
         count = max(1, round(len(lines) / self.PIECE_LINES))
-        bounds = [len(lines) * i // count for i in range(count + 1)]
+        bounds = sorted({_after_unhyphenated(lines, len(lines) * i // count) for i in range(count + 1)})
         cut = whole._get_split_blParaFunc()
         style = whole.style
         self._pieces = []
@@ -195,6 +195,15 @@ class LongParagraph(Flowable):
 
     def getSpaceAfter(self) -> float:
         return self.paragraph.style.spaceAfter
+
+
+def _after_unhyphenated(lines: list, bound: int) -> int:  # type: ignore[type-arg]
+    """``bound``, moved on past lines ending in a hyphen: a piece never ends on one, since the page
+    may end with the piece (the total-fit breaker never sets three hyphenated lines in a row)."""
+    while 0 < bound < len(lines) and getattr((getattr(lines[bound - 1], "words", None) or [None])[-1],
+                                             "kp_hyphen", False):
+        bound += 1
+    return bound
 
 
 LONG_PARAGRAPH_CHARS = 6000

@@ -674,7 +674,7 @@ class SetParagraph(RLParagraph):
             return super().breakLines(width)
         paragraph = _Paragraph(words, setting, min(widths))
         tuning = tuning_for(setting, self.style.fontSize)
-        if getattr(self, "_JustifyLast", False) and self._no_hyphen_after_line is None:
+        if getattr(self, "_JustifyLast", False):  # a piece of a long paragraph: its last line is full
             tuning = dataclasses.replace(tuning, justify_last=True)
         lines = break_lines(paragraph.items, widths, tuning, no_hyphen_after_line=self._no_hyphen_after_line)
         self.frags = paragraph.realise(lines, widths, tuning.justify_last)
@@ -706,9 +706,13 @@ class SetParagraph(RLParagraph):
         return ParaLines(kind=1, lines=lines)
 
     def split(self, availWidth, availHeight):  # type: ignore[no-untyped-def]
-        """ReportLab's split, after re-breaking if the page would end on a hyphen."""
+        """ReportLab's split, after re-breaking if the page would end on a hyphen.
+
+        A piece of a :class:`~.flowables.LongParagraph` is re-broken the same way, its own last
+        line kept full (it continues in the next piece).
+        """
         setting: Setting | None = getattr(self.style, "setting", None)
-        if setting is not None and setting.language and not getattr(self, "_JustifyLast", False):
+        if setting is not None and setting.language:
             for _ in range(3):
                 if not hasattr(self, "blPara"):
                     self.wrap(availWidth, availHeight)
