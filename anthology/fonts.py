@@ -31,9 +31,11 @@ import font_source_serif_pro
 import fontpkg_ibm_plex_mono
 from reportlab import rl_config
 from reportlab.lib.fonts import addMapping
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
+from reportlab.pdfbase.ttfonts import SUBSETN, ShapedStr, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from .model import FontSet
 
@@ -101,6 +103,80 @@ class StubFontCanvas(Canvas):
         """The subsets the saved PDF refers to (``AAAAAB+SourceSerifPro-Regular``…)."""
         return tuple(sorted(self._doc.base_fonts))
 
+    def beginText(self, x=0, y=0, direction=None):  # type: ignore[no-untyped-def]
+        return KernedTextObject(self, x, y, direction=direction)
+
+
+class KernedTextObject(PDFTextObject):
+    """ReportLab's text object, writing kerned (shaped) text in one pass instead of glyph by glyph.
+
+    ReportLab positions a shaped string one glyph at a time in Python, which
+    was a quarter of a cold build. Without vertical offsets its output reduces
+    to runs of glyph codes separated by summed horizontal adjustments; this
+    writes exactly those operators (the same bytes: a test compares the two),
+    and leaves anything else (plain text, raised glyphs) to ReportLab.
+    """
+
+    def _formatText(self, text):  # type: ignore[no-untyped-def]
+        font = pdfmetrics.getFont(self._fontname)
+        if (not isinstance(text, ShapedStr) or not font._dynamicFont or not font.shapable
+                or any(glyph.y_offset for glyph in text.__shapeData__)):
+            return super()._formatText(text)
+        canvas = self._canvas
+        code: list[str] = []
+        select = None
+        data = text.__shapeData__
+        start = 0
+        for subset, chunk in font.splitString(text, canvas._doc):
+            if subset != self._curSubset:
+                select = select or f"{fp_str(self._fontsize)} Tf {fp_str(self._leading)} TL"
+                code.append(f"{font.getSubsetInternalName(subset, canvas._doc)} {select}")
+                self._curSubset = subset
+            stop = start + len(chunk)
+            code.append(_kerned_run(chunk, data[start:stop], canvas._escape))
+            start = stop
+        return " ".join(code)
+
+
+def _kerned_run(codes: bytes, glyphs: list, escape) -> str:  # type: ignore[no-untyped-def,type-arg]
+    """``(codes) Tj``, or a ``TJ`` array of code runs and the non-zero adjustments between them.
+
+    ReportLab's sequence per glyph is (-x offset, code, width - advance + x offset),
+    zeros dropped, neighbouring adjustments summed; a glyph with neither adjustment
+    (most of them) only extends the current run of codes.
+    """
+    parts: list[str] = []
+    pending: list[float] = []
+    first = 0  # the first code of the run not written yet
+    for index, glyph in enumerate(glyphs):
+        before = -glyph.x_offset
+        after = glyph.width - glyph.x_advance + glyph.x_offset
+        if not (before or after or pending):
+            continue
+        if before:
+            if not pending and first < index:
+                parts.append(f"({escape(codes[first:index])})")
+            pending.append(before)
+        if pending:
+            value = fp_str(sum(pending))
+            if value != "0":
+                parts.append(value)
+            pending = []
+            first = index
+        if after:
+            parts.append(f"({escape(codes[first:index + 1])})")
+            pending.append(after)
+            first = index + 1
+    if pending:
+        value = fp_str(sum(pending))
+        if value != "0":
+            parts.append(value)
+    elif first < len(glyphs):
+        parts.append(f"({escape(codes[first:len(glyphs)])})")
+    if len(parts) == 1 and parts[0].startswith("("):
+        return f"{parts[0]} Tj"
+    return f"[{' '.join(parts)}] TJ"
+
 
 class StableTTFont(TTFont):
     """A TrueType font whose character codes do not depend on the document."""
@@ -108,6 +184,7 @@ class StableTTFont(TTFont):
     def __init__(self, name: str, path: Path) -> None:
         super().__init__(name, str(path), asciiReadable=True)
         self._codes, self._subsets = _code_table(self.face.charToGlyph)
+        self._subset_zero = _subset_zero_table(self._codes, self.face.charToGlyph)
         self.face.makeSubset = _memoised(self.face.makeSubset)  # type: ignore[method-assign]
         _BY_POSTSCRIPT_NAME[self.face.name.decode("latin-1")] = self
 
@@ -119,7 +196,10 @@ class StableTTFont(TTFont):
             state.subsets = self._subsets
             state.frozen = 1
             state.used = set()
-        pieces = super().splitString(text, doc, encoding)
+        try:  # most text lies in subset 0: one translate instead of ReportLab's loop over characters
+            pieces = [(0, text.translate(self._subset_zero).encode("latin-1"))] if text else []
+        except (UnicodeEncodeError, AttributeError, TypeError):  # other subsets, or bytes
+            pieces = super().splitString(text, doc, encoding)
         state.used.update(subset for subset, _ in pieces)
         return pieces
 
@@ -213,6 +293,26 @@ def _code_table(char_to_glyph: dict[int, int]) -> tuple[dict[int, int], list[lis
     last = max(codes.values())
     subsets[-1] = subsets[-1][: last % 256 + 1]
     return codes, subsets
+
+
+_ELSEWHERE = "\u0100"  # not Latin-1: a character outside subset 0 sends the text to ReportLab's loop
+
+
+def _subset_zero_table(codes: dict[int, int], char_to_glyph: dict[int, int]) -> dict[int, str]:
+    """A ``str.translate`` table giving each character's code in subset 0, as ReportLab's loop assigns it.
+
+    A no-break space is drawn as the space (as ReportLab does) and a character the
+    face lacks as code 0; a Latin-1 character not in subset 0 (or not encodable)
+    maps outside Latin-1, so the one-pass encoding fails and the loop decides.
+    """
+    table = {char: chr(code) for char, code in codes.items() if code < 256}
+    for char in range(256):
+        drawn = 32 if char == 0xA0 else char
+        if drawn in codes:
+            table[char] = chr(codes[drawn]) if codes[drawn] < 256 else _ELSEWHERE
+        else:
+            table[char] = "\0" if drawn not in char_to_glyph else _ELSEWHERE
+    return table
 
 
 def _memoised(make_subset):  # type: ignore[no-untyped-def]
