@@ -6,7 +6,6 @@ import contextlib
 import ctypes
 import dataclasses
 import hashlib
-import json
 import multiprocessing
 import os
 import re
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .cache import CACHE_FOLDER, EntryCache, RecordCache, digest_of, entry_key, program_fingerprint
 from .diagnostics import Diagnostic, Report
 from .errors import ProjectError
+from .lastbuild import InputState, build_options, previous_outputs, read_record, remember_build
 from .load import read_bytes
 from .model import Block, Book, BookConfig, Contribution, Entry, Layout, Limits, Piece, Position
 from .publish import write_atomically
@@ -374,9 +374,6 @@ def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report
                        "shorten the entry" + ("" if fit else ", or build with --fit to tighten it"))
 
 
-FORMATS = ("pdf", "epub")
-
-
 def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = False, fit: bool = False,
                for_print: bool = False, layout: str | None = None, cache: bool = True, jobs: int | None = None,
                progress: bool = False, reuse: bool = True, final: bool = False,
@@ -400,10 +397,12 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     started, since = time.perf_counter(), time.time()
     root = root.resolve()
     folder = root / CACHE_FOLDER if cache else None
-    options = {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
-               "output": str(output.resolve()) if output else None, "final": final, "formats": sorted(formats)}
-    digest = inputs_digest(root, options) if folder else ""
-    previous = _last_build(folder, digest) if reuse else None
+    options = build_options(output, skip_invalid=skip_invalid, fit=fit, for_print=for_print, layout=layout,
+                            final=final, formats=formats)
+    record = read_record(folder)
+    inputs = InputState(root, record) if folder else None
+    digest = inputs.digest(options, program_fingerprint()) if inputs else ""
+    previous = previous_outputs(record, digest) if reuse else None
     if previous:
         return BuildResult(None, previous[0], time.perf_counter() - started, Report(), unchanged=True,
                            edition_output=previous[-1] if "epub" in formats else None)
@@ -450,57 +449,11 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
         written[edition_target] = edition.data
     for target, data in written.items():
         write_atomically(target, data)
-    if folder:
-        _remember_build(folder, digest, written)
+    if folder and inputs:
+        remember_build(folder, options, inputs, digest, written)
     return BuildResult(book, next(iter(written)), time.perf_counter() - started, report, checked.rejected,
                        cached_entries=entry_cache.hits, checked=checked, edition=edition,
                        edition_output=edition_target)
-
-
-_SKIPPED_FOLDERS = {"dist", "__pycache__", "node_modules"}
-
-
-def inputs_digest(root: Path, options: dict[str, object]) -> str:
-    """A hash of every file the book could be made from, the options and this program.
-
-    Every regular file of the project counts (hidden ones, ``dist/`` and caches
-    excepted), so an edit anywhere, however small and whatever its modification
-    time, is seen. Symbolic links and special files are named but not read.
-    """
-    digest = hashlib.sha256(program_fingerprint().encode() + json.dumps(options, sort_keys=True).encode())
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
-        for name in sorted(f for f in files if not f.startswith(".")):
-            path = Path(folder, name)
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            with contextlib.suppress(OSError):
-                if stat.S_ISREG(path.lstat().st_mode):  # never follow a link out, never block on a FIFO
-                    digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
-def _last_build(folder: Path | None, digest: str) -> list[Path]:
-    """The files of the last build (PDF first) if made from exactly these inputs and all still intact."""
-    if folder is None:
-        return []
-    try:
-        record = json.loads((folder / "last-build.json").read_text(encoding="utf-8"))
-        outputs = [(Path(path), sha) for path, sha in record["outputs"]]
-        if record["inputs"] == digest and outputs and all(
-                hashlib.sha256(path.read_bytes()).hexdigest() == sha for path, sha in outputs):
-            return [path for path, _ in outputs]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return []
-
-
-def _remember_build(folder: Path, digest: str, written: dict[Path, bytes]) -> None:
-    record = {"inputs": digest,
-              "outputs": [[str(path.resolve()), hashlib.sha256(data).hexdigest()] for path, data in written.items()]}
-    with contextlib.suppress(OSError):
-        folder.mkdir(exist_ok=True)
-        (folder / ".gitignore").write_text("*\n")
-        (folder / "last-build.json").write_text(json.dumps(record), encoding="utf-8")
 
 
 def default_output(root: Path, title: str) -> Path:

@@ -28,24 +28,30 @@ from typing import TypeVar
 
 from . import __version__
 from .fonts import FAMILIES
+from .lastbuild import CACHE_FOLDER, PACKAGE, program_sources
 from .model import Entry, Layout, Piece
 from .publish import running
 
-CACHE_FOLDER = ".anthology-cache"
 V = TypeVar("V")
-PACKAGE = Path(__file__).parent
+
+
+def program_files() -> list[Path]:
+    """This program's own files and its fonts: what :func:`program_fingerprint` hashes."""
+    return program_sources() + _font_files()
+
+
+def _font_files() -> list[Path]:
+    return [Path(path) for family in FAMILIES.values() for path in dataclasses.astuple(family)]
 
 
 @functools.cache
 def program_fingerprint() -> str:
     """This program, its fonts and its word tables: any change to either invalidates every cached entry."""
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("layout.yaml")) \
-            + sorted(PACKAGE.glob("languages/*.yaml")):
+    for path in program_sources():
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    for family in FAMILIES.values():
-        for path in dataclasses.astuple(family):
-            digest.update(Path(path).read_bytes())
+    for path in _font_files():
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .build import FORMATS, build_book, check_project, lay_out_entries
-from .diagnostics import Report, plural, use_color
-from .errors import AnthologyError, ProjectError, describe_os_error
-from .validate import available_layouts, read_layout
+from .errors import describe_os_error
+from .lastbuild import FORMATS
+
+if TYPE_CHECKING:
+    from .diagnostics import Report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -202,7 +204,15 @@ def _run(options: argparse.Namespace, root: Path) -> int:
                   formats=FORMATS if options.format == "all" else (options.format,))
 
 
+def _up_to_date(outputs: list[Path], seconds: float) -> int:
+    print(f"Nothing changed since the last build ({seconds:.2f} s); the book is up to date")
+    print(*outputs, sep="\n")
+    return 0
+
+
 def _print_report(report: Report) -> None:
+    from .diagnostics import use_color
+
     color = use_color(sys.stderr)
     for diagnostic in report.sorted():
         print(diagnostic.format(Path.cwd(), color), file=sys.stderr)
@@ -216,6 +226,8 @@ def _shown(path: Path) -> str:
 
 
 def _check(root: Path, lay_out: bool) -> int:
+    from .build import check_project, lay_out_entries
+
     checked, report = check_project(root)
     if lay_out and checked is not None and not report.errors:
         laid_out = lay_out_entries(checked, report)
@@ -226,6 +238,9 @@ def _check(root: Path, lay_out: bool) -> int:
 
 
 def _layouts(root: Path) -> int:
+    from .diagnostics import Report
+    from .validate import available_layouts, read_layout
+
     for name in sorted(available_layouts(root.resolve())):
         layout = read_layout(root.resolve(), name, Report())
         print(f"{name:16} {layout.description if layout else '(has errors: run check)'}")
@@ -233,6 +248,7 @@ def _layouts(root: Path) -> int:
 
 
 def _dist(root: Path, folder: Path | None) -> int:
+    from .errors import AnthologyError, ProjectError
     from .release import build_release
 
     try:
@@ -264,7 +280,7 @@ def _clean(root: Path) -> int:
 
 
 def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
-    from .build import inputs_digest
+    from .lastbuild import inputs_digest
     from .release import default_site, release_is_current
     from .serve import serve_forever, watch
 
@@ -280,6 +296,18 @@ def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
 
 
 def _build(root: Path, output: Path | None, **options: Any) -> int:
+    started = time.perf_counter()
+    if options["cache"]:  # nothing to do is decided before the build's machinery is even imported
+        from .lastbuild import build_options, unchanged_outputs
+
+        wanted = {key: options[key] for key in ("skip_invalid", "fit", "for_print", "layout", "final", "formats")}
+        outputs = unchanged_outputs(root.resolve(), build_options(output, **wanted))
+        if outputs:
+            return _up_to_date(outputs, time.perf_counter() - started)
+    from .build import build_book
+    from .diagnostics import plural, use_color
+    from .errors import AnthologyError, ProjectError
+
     try:
         result = build_book(root, output, **options)
     except ProjectError as error:
@@ -289,12 +317,9 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
     except AnthologyError as error:
         print(f"anthology: error: {error}", file=sys.stderr)
         return 1
-    outputs = [p for p in (result.output, result.edition_output) if p]
-    outputs = list(dict.fromkeys(outputs))
+    outputs = list(dict.fromkeys(p for p in (result.output, result.edition_output) if p))
     if result.book is None:
-        print(f"Nothing changed since the last build ({result.seconds:.2f} s); the book is up to date")
-        print(*outputs, sep="\n")
-        return 0
+        return _up_to_date(outputs, result.seconds)
     _print_report(result.report)
     for rejected in result.skipped:
         for diagnostic in rejected.diagnostics:

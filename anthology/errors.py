@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+from typing import TYPE_CHECKING
 
-from .diagnostics import Report
+if TYPE_CHECKING:
+    from .diagnostics import Report
 
 
 class AnthologyError(Exception):

@@ -145,7 +145,7 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
 
 def release_is_current(root: Path, folder: Path) -> bool:
     """True when ``folder`` holds a release made from the project's current files."""
-    from .build import inputs_digest
+    from .lastbuild import inputs_digest
 
     manifest = _read_manifest(folder)
     return bool(manifest) and manifest["book"].get("input_hashes") == inputs_digest(root, {}) and (
@@ -329,7 +329,7 @@ def _safe_cell(text: str) -> str:
 
 def _manifest(config, book: Book, pdf_name: str, sha: str, entries: list[dict], root: Path) -> dict:  # type: ignore[no-untyped-def]
     built = _build_time().timetuple()
-    from .build import inputs_digest
+    from .lastbuild import inputs_digest
 
     return {
         "book": {"title": config.title, "file": pdf_name, "sha256": sha, "pages": book.page_count,

@@ -21,8 +21,8 @@ import pytest
 from pypdf import PdfReader
 
 from anthology import build_book
-from anthology.build import FORMATS
 from anthology.cli import main
+from anthology.lastbuild import FORMATS
 from anthology.release import build_release
 from anthology.text import WORD
 

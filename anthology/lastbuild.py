@@ -1,0 +1,223 @@
+"""What the last build was made from and what it wrote, so that a build with nothing to do does nothing.
+
+A build is skipped when the project's files, the options, this program and the
+files it wrote are what they were. Deciding that must cost far less than the
+build, so it is done the way ``make``, ``ninja`` and git do it: each file's
+status (size, modification and change times, inode, device, type) is compared
+with the one recorded, and only a file whose status moved is read and hashed;
+it counts as changed only if its bytes did. The change time cannot be set back
+(``touch -d`` sets the modification time, and moves the change time to now), so an
+edit is never hidden by restoring the old modification time. A file modified
+within :data:`RACY_NS` of the moment its status was taken could still change
+within the same clock tick without its status showing it (git's "racy" files), so
+such a file is always hashed. This module uses the standard library only: a
+build that has nothing to do never imports the layout, text or PDF machinery.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import __version__
+
+CACHE_FOLDER = ".anthology-cache"
+RECORD = "last-build.json"
+RACY_NS = 2_000_000_000
+"""Files changed less than this before their status was taken are hashed every time (coarse
+file-system clocks tick every second or two)."""
+
+FORMATS = ("pdf", "epub")
+"""What a build can write (``--format all``)."""
+PACKAGE = Path(__file__).parent
+_SKIPPED_FOLDERS = {"dist", "__pycache__", "node_modules"}
+
+Status = tuple[int, int, int, int, int, int]
+"""(size, modification ns, change ns, inode, device, mode) of a file, as ``lstat`` gives it."""
+
+
+def _status(path: Path | str) -> Status | None:
+    try:
+        s = os.lstat(path)
+    except OSError:
+        return None
+    return (s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino, s.st_dev, s.st_mode)
+
+
+def _hash_file(path: Path | str) -> str | None:
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def _trusted(status: Status | None, taken: int) -> bool:
+    """Whether a status taken at ``taken`` (ns) pins the file's bytes: not modified within a clock tick of it."""
+    return status is not None and max(status[1], status[2]) < taken - RACY_NS
+
+
+def project_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every file the book could be made from, by name relative to ``root``, in a fixed order.
+
+    Hidden files and folders, ``dist/``, ``__pycache__`` and ``node_modules``
+    are left out (the outputs and caches live there); links are listed, never followed.
+    """
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
+        for name in sorted(f for f in files if not f.startswith(".")):
+            path = Path(folder, name)
+            yield path.relative_to(root).as_posix(), path
+
+
+class InputState:
+    """The project's files with their status and (for regular files) content hashes.
+
+    Hashes come from the last build's record where a file's status is unchanged
+    and was trusted then; every other regular file is read, and its status taken
+    again after reading, so an edit made meanwhile shows as a moved status later.
+    """
+
+    def __init__(self, root: Path, previous: dict | None = None) -> None:  # type: ignore[type-arg]
+        self.taken = time.time_ns()
+        known = previous.get("files") if isinstance(previous, dict) else None
+        known = known if isinstance(known, dict) else {}
+        self.files: dict[str, list] = {}  # type: ignore[type-arg]
+        for name, path in project_files(root):
+            status, sha, trusted = _status(path), None, False
+            if status is not None and stat.S_ISREG(status[5]):  # never follow a link out, never block on a FIFO
+                old = known.get(name)
+                if isinstance(old, list) and len(old) == 3 and old[2] is True and old[0] == list(status):
+                    sha, trusted = old[1], True
+                else:
+                    sha = _hash_file(path)
+                    after = _status(path)
+                    trusted = after == status and _trusted(status, self.taken)
+            self.files[name] = [list(status) if status else None, sha, trusted]
+
+    def digest(self, options: dict[str, object], program: str) -> str:
+        """A hash of every file (its name, and the bytes of a regular one), the options and ``program``."""
+        digest = hashlib.sha256(program.encode() + json.dumps(options, sort_keys=True).encode())
+        for name, (_, sha, _) in self.files.items():
+            digest.update(name.encode() + b"\0")
+            if sha is not None:
+                digest.update(bytes.fromhex(sha))
+        return digest.hexdigest()
+
+
+def inputs_digest(root: Path, options: dict[str, object]) -> str:
+    """A hash of every file the book could be made from, the options and this program.
+
+    Every regular file of the project counts (hidden ones, ``dist/`` and caches
+    excepted), so an edit anywhere, however small and whatever its modification
+    time, is seen. Symbolic links and special files are named but not read.
+    """
+    from .cache import program_fingerprint
+
+    return InputState(root).digest(options, program_fingerprint())
+
+
+def read_record(folder: Path | None) -> dict | None:  # type: ignore[type-arg]
+    if folder is None:
+        return None
+    try:
+        record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def build_options(output: Path | None, *, skip_invalid: bool, fit: bool, for_print: bool, layout: str | None,
+                  final: bool, formats: tuple[str, ...]) -> dict[str, object]:
+    """The options that change what a build writes, as they are recorded."""
+    return {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
+            "output": str(output.resolve()) if output else None, "final": final, "formats": sorted(formats)}
+
+
+def unchanged_outputs(root: Path, options: dict[str, object]) -> list[Path]:
+    """The files of the last build (PDF first) if its inputs, options, program and outputs are all as they were.
+
+    Statuses first; a file whose status moved (or was not trusted) is hashed and
+    compared, and the outputs are always hashed. Nothing else is read.
+    """
+    record = read_record(root / CACHE_FOLDER)
+    try:
+        if (record is None or record.get("version") != __version__ or record.get("options") != options
+                or not _program_unchanged(record["program"])):
+            return []
+        known: dict = record["files"]  # type: ignore[type-arg]
+        names = iter(known)
+        for name, path in project_files(root):
+            if next(names, None) != name:
+                return []  # a file added, removed or renamed
+            status, sha, trusted = known[name]
+            now = _status(path)
+            if now is None or status is None:
+                if now != status:
+                    return []
+            elif not stat.S_ISREG(now[5]) or not stat.S_ISREG(status[5]):
+                if stat.S_IFMT(now[5]) != stat.S_IFMT(status[5]):
+                    return []  # a link or special file is named, never read: only its kind counts
+            elif not (trusted is True and list(now) == status) and _hash_file(path) != sha:
+                return []
+        if next(names, None) is not None:
+            return []
+        return _intact(record["outputs"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return []
+
+
+def _intact(outputs: list) -> list[Path]:  # type: ignore[type-arg]
+    """The recorded outputs' paths (PDF first) if each still holds the bytes written; else nothing."""
+    paths = [Path(path) for path, _ in outputs]
+    if paths and all(_hash_file(path) == sha for path, sha in outputs):
+        return paths
+    return []
+
+
+def previous_outputs(record: dict | None, digest: str) -> list[Path]:  # type: ignore[type-arg]
+    """The last build's files if it was made from inputs hashing to ``digest`` and they are intact."""
+    try:
+        return _intact(record["outputs"]) if record and record["inputs"] == digest else []
+    except (KeyError, TypeError, ValueError):
+        return []
+
+
+def _program_unchanged(files: object) -> bool:
+    """This program's own files and fonts have the status they had (any doubt: not unchanged)."""
+    if not isinstance(files, list) or not files:
+        return False
+    listed = {path for path, _ in files}
+    if any(str(path) not in listed for path in program_sources()):
+        return False  # a module or table was added
+    taken = time.time_ns()
+    return all(_trusted(now := _status(path), taken) and list(now) == status for path, status in files)
+
+
+def program_sources() -> list[Path]:
+    """The program's own files whose bytes the book depends on: modules, built-in layouts, word tables."""
+    return sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("layout.yaml")) + sorted(
+        PACKAGE.glob("languages/*.yaml"))
+
+
+def remember_build(folder: Path, options: dict[str, object], inputs: InputState, digest: str,
+                   written: dict[Path, bytes]) -> None:
+    """Record what this build was made from and wrote (best effort: without a record the next build works)."""
+    from .cache import program_files
+
+    record = {"version": __version__, "inputs": digest, "options": options,
+              "program": [[str(path), list(s)] for path in program_files() if (s := _status(path))],
+              "files": inputs.files,
+              "outputs": [[str(path.resolve()), hashlib.sha256(data).hexdigest()] for path, data in written.items()]}
+    with contextlib.suppress(OSError):
+        folder.mkdir(exist_ok=True)
+        (folder / ".gitignore").write_text("*\n")
+        temporary = folder / f".{RECORD}.{os.getpid()}"
+        temporary.write_text(json.dumps(record, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, folder / RECORD)

@@ -1,0 +1,155 @@
+"""A build with nothing to do is told from file statuses, and never fooled by them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anthology import lastbuild
+from anthology.cli import main
+from anthology.lastbuild import CACHE_FOLDER, RECORD, build_options, unchanged_outputs
+
+from .conftest import entry, page_texts
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(make_project, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    files = {}
+    for number in range(3):
+        files |= entry(f"Writer {chr(65 + number)}", f"Headline {number}", f"Ledgers and lanterns, entry {number}.\n")
+    return make_project(files)
+
+
+def built(project: Path, target: Path, capsys) -> bool:  # type: ignore[no-untyped-def]
+    """Run ``anthology build``; True if it built, False if it found nothing to do."""
+    assert main(["build", str(project), "-o", str(target), "-q"]) == 0
+    return "Nothing changed" not in capsys.readouterr().out
+
+
+def options(target: Path) -> dict[str, object]:
+    return build_options(target, skip_invalid=False, fit=False, for_print=False, layout=None, final=False,
+                         formats=("pdf",))
+
+
+@pytest.fixture
+def hashed(monkeypatch):
+    """Statuses taken long enough ago to be trusted; the files read to hash them, by name."""
+    monkeypatch.setattr(lastbuild, "RACY_NS", -60_000_000_000)
+    names: list[str] = []
+    hash_file = lastbuild._hash_file
+
+    def counting(path):  # type: ignore[no-untyped-def]
+        names.append(Path(path).name)
+        return hash_file(path)
+
+    monkeypatch.setattr(lastbuild, "_hash_file", counting)
+    return names
+
+
+def test_nothing_changed_reads_only_the_output_and_every_kind_of_change_is_seen(project, tmp_path, capsys, hashed):
+    target = tmp_path / "book.pdf"
+    body = project / "contributions/writer-b.md"
+    assert built(project, target, capsys)
+    hashed.clear()
+    assert not built(project, target, capsys)
+    assert hashed == ["book.pdf"]  # statuses alone for the inputs; the output is always checked
+
+    os.utime(body, (1, 1))  # a new modification time alone: read again, found equal
+    hashed.clear()
+    assert not built(project, target, capsys)
+    assert hashed == ["writer-b.md", "book.pdf"]
+
+    shutil.copy2(body, tmp_path / "copy.md")
+    os.replace(tmp_path / "copy.md", body)  # replaced by a file with the same bytes: another inode
+    assert not built(project, target, capsys)
+
+    before = body.stat()
+    body.write_text(body.read_text().replace("Ledgers", "Lodgers"))  # same size, modification time put back
+    os.utime(body, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert body.stat().st_size == before.st_size and body.stat().st_mtime_ns == before.st_mtime_ns
+    assert built(project, target, capsys)
+    assert "Lodgers and lanterns, entry 1." in " ".join(page_texts(target))
+
+    (project / "notes.txt").write_text("an editor's note\n")  # a file added
+    assert built(project, target, capsys)
+    (project / "notes.txt").unlink()  # and removed
+    assert built(project, target, capsys)
+    assert not built(project, target, capsys)
+
+    config = project / "anthology.yaml"
+    config.write_text(config.read_text().replace("title:", "title: New", 1))
+    assert built(project, target, capsys)
+
+    pdf, before = target.read_bytes(), target.stat()
+    middle = len(pdf) // 2
+    target.write_bytes(pdf[:middle] + bytes([pdf[middle] ^ 1]) + pdf[middle + 1:])  # damaged, status put back
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert built(project, target, capsys)
+    target.unlink()
+    assert built(project, target, capsys) and target.is_file()
+    assert not built(project, target, capsys)
+    assert main(["build", str(project), "-o", str(target), "-q", "--fit"]) == 0  # other options
+    assert "Nothing changed" not in capsys.readouterr().out
+
+
+def test_a_file_changed_too_recently_to_trust_its_status_is_hashed_every_time(project, tmp_path, capsys):
+    target = tmp_path / "book.pdf"
+    assert built(project, target, capsys)
+    record_path = project / CACHE_FOLDER / RECORD
+    record = json.loads(record_path.read_text())
+    name = "contributions/writer-a.md"
+    assert record["files"][name][2] is False  # written moments before the build: not trusted
+    record["files"][name][1] = "0" * 64  # as if its bytes had changed within the same clock tick
+    record_path.write_text(json.dumps(record))
+    assert unchanged_outputs(project, options(target)) == []
+    record["files"][name][2] = True  # had its status been trusted, it would not be read
+    record_path.write_text(json.dumps(record))
+    assert unchanged_outputs(project, options(target)) == [target]
+
+
+def test_a_program_change_is_never_taken_for_no_change(project, tmp_path, capsys, monkeypatch):
+    target = tmp_path / "book.pdf"
+    assert built(project, target, capsys)
+    monkeypatch.setattr(lastbuild, "RACY_NS", -60_000_000_000)
+    assert unchanged_outputs(project, options(target)) == [target]
+    assert unchanged_outputs(project, options(tmp_path / "other.pdf")) == []
+
+    monkeypatch.setattr(lastbuild, "__version__", "99.0")  # upgraded
+    assert unchanged_outputs(project, options(target)) == []
+    monkeypatch.undo()
+    monkeypatch.setattr(lastbuild, "RACY_NS", -60_000_000_000)
+
+    added = tmp_path / "new_module.py"
+    added.write_text("")
+    sources = lastbuild.program_sources()
+    monkeypatch.setattr(lastbuild, "program_sources", lambda: [*sources, added])  # a module added
+    assert unchanged_outputs(project, options(target)) == []
+    monkeypatch.setattr(lastbuild, "program_sources", lambda: sources)
+
+    record_path = project / CACHE_FOLDER / RECORD
+    record = json.loads(record_path.read_text())
+    font = next(item for item in record["program"] if item[0].endswith((".ttf", ".otf")))
+    font[1][1] -= 1  # a font (or module) whose status moved: replaced by an upgrade
+    record_path.write_text(json.dumps(record))
+    assert unchanged_outputs(project, options(target)) == []
+
+
+def test_a_build_with_nothing_to_do_loads_none_of_the_machinery(project, tmp_path):
+    target = tmp_path / "book.pdf"
+    script = ("import sys\nfrom anthology.cli import main\n"
+              f"code = main(['build', {str(project)!r}, '-o', {str(target)!r}, '-q'])\n"
+              "print(code, sorted(m for m in ('anthology.build', 'reportlab', 'pikepdf', 'markdown_it') "
+              "if m in sys.modules))\n")
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True)
+    assert first.stdout.splitlines()[-1] != "0 []"  # built: everything loaded
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True)
+    assert "Nothing changed" in again.stdout and again.stdout.splitlines()[-1] == "0 []"
