@@ -191,8 +191,8 @@ class _Checker:
                  book: BookConfig | None, layout: Layout | None) -> list[tuple[Contribution | None, Report]]:
         if book is None or layout is None:  # the project itself has errors: report, nothing to parse or keep
             return [check_contribution(folder, path, bodies, printing) for path, bodies in items]
-        keys = [_contribution_key(path, bodies, printing, book, layout) if self.cache.key else None
-                for path, bodies in items]
+        shared = digest_of(printing, book.language, book.limits, layout) if self.cache.key else ""
+        keys = [_contribution_key(path, bodies, printing.limits, shared) if shared else None for path, bodies in items]
         results: dict[int, _Checked] = {}
         for index, key in enumerate(keys):
             found = self.cache.get("checked", key) if key else None
@@ -231,10 +231,13 @@ def _check(task: tuple[Path, Path, list[Path], Any, BookConfig, Layout, RecordCa
     return checked
 
 
-def _contribution_key(path: Path, bodies: list[Path], printing: Any, book: BookConfig, layout: Layout) -> str | None:
-    """What checking a contribution depends on, hashed; None when its files cannot simply be read."""
-    limits = printing.limits
-    parts: list[object] = [printing, book.language, book.limits, layout]
+def _contribution_key(path: Path, bodies: list[Path], limits: Limits, shared: str) -> str | None:
+    """What checking a contribution depends on, hashed; None when its files cannot simply be read.
+
+    ``shared`` is what every contribution is checked against (the limits, the book's
+    language, the layout), hashed once per build.
+    """
+    parts: list[object] = [shared]
     for file in [path, *bodies]:
         try:
             regular = stat.S_ISREG(file.lstat().st_mode)  # a link is never opened, not even to be refused

@@ -63,17 +63,18 @@ def _trusted(status: Status | None, taken: int) -> bool:
     return status is not None and max(status[1], status[2]) < taken - RACY_NS
 
 
-def project_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """Every file the book could be made from, by name relative to ``root``, in a fixed order.
+def project_files(root: Path) -> Iterator[tuple[str, str]]:
+    """Every file the book could be made from: (name relative to ``root`` with ``/``, path), in a fixed order.
 
     Hidden files and folders, ``dist/``, ``__pycache__`` and ``node_modules``
     are left out (the outputs and caches live there); links are listed, never followed.
     """
-    for folder, subfolders, files in os.walk(root):
+    base = os.path.join(str(root), "")
+    for folder, subfolders, files in os.walk(base):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
         for name in sorted(f for f in files if not f.startswith(".")):
-            path = Path(folder, name)
-            yield path.relative_to(root).as_posix(), path
+            path = os.path.join(folder, name)
+            yield path[len(base):].replace(os.sep, "/"), path
 
 
 class InputState:
