@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from ..fonts import StubFontCanvas
+from ..fonts import KernedTextObject, StubFontCanvas
 
 
 class Node:
@@ -118,7 +118,7 @@ class ArtifactPages:
                           ensure_ascii=False, separators=(",", ":"))
 
 
-class _SpacedText(PDFTextObject):
+class _SpacedText(KernedTextObject):
     """Text that ends each line with a real space, so a reader joining the lines of an element keeps words apart.
 
     Screen readers and ``pdfinfo -struct-text`` read an element's text in
