@@ -405,7 +405,7 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     record = read_record(folder)
     inputs = InputState(root, record) if folder else None
     digest = inputs.digest(options, program_fingerprint()) if inputs else ""
-    previous = previous_outputs(record, digest) if reuse else None
+    previous = previous_outputs(record, digest, root, options) if reuse else None
     if previous:
         return BuildResult(None, previous[0], time.perf_counter() - started, Report(), unchanged=True,
                            edition_output=previous[-1] if "epub" in formats else None)

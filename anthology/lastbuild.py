@@ -169,23 +169,30 @@ def unchanged_outputs(root: Path, options: dict[str, object]) -> list[Path]:
                 return []
         if next(names, None) is not None:
             return []
-        return _intact(record["outputs"])
+        return _intact(record["outputs"], root, options)
     except (KeyError, TypeError, ValueError, IndexError):
         return []
 
 
-def _intact(outputs: list) -> list[Path]:  # type: ignore[type-arg]
-    """The recorded outputs' paths (PDF first) if each still holds the bytes written; else nothing."""
+def _intact(outputs: list, root: Path, options: dict[str, object]) -> list[Path]:  # type: ignore[type-arg]
+    """The recorded outputs' paths (PDF first) if each still holds the bytes written; else nothing.
+
+    Only where this build would write counts (beside ``-o``'s file, or in ``dist/``): a record
+    that came with someone else's project cannot make a build point at any other file.
+    """
     paths = [Path(path) for path, _ in outputs]
-    if paths and all(_hash_file(path) == sha for path, sha in outputs):
+    folder = Path(str(options["output"])).parent if options.get("output") else root / "dist"
+    if paths and all(path.parent == folder for path in paths) and all(
+            _hash_file(path) == sha for path, sha in outputs):
         return paths
     return []
 
 
-def previous_outputs(record: dict | None, digest: str) -> list[Path]:  # type: ignore[type-arg]
+def previous_outputs(record: dict | None, digest: str, root: Path,  # type: ignore[type-arg]
+                     options: dict[str, object]) -> list[Path]:
     """The last build's files if it was made from inputs hashing to ``digest`` and they are intact."""
     try:
-        return _intact(record["outputs"]) if record and record["inputs"] == digest else []
+        return _intact(record["outputs"], root, options) if record and record["inputs"] == digest else []
     except (KeyError, TypeError, ValueError):
         return []
 

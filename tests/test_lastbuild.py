@@ -153,3 +153,23 @@ def test_a_build_with_nothing_to_do_loads_none_of_the_machinery(project, tmp_pat
     assert first.stdout.splitlines()[-1] != "0 []"  # built: everything loaded
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True)
     assert "Nothing changed" in again.stdout and again.stdout.splitlines()[-1] == "0 []"
+
+
+def test_a_record_naming_another_file_as_the_book_is_not_believed(project, tmp_path, capsys, monkeypatch):
+    """A last-build record that came with someone else's project cannot point a build at any other file."""
+    import hashlib
+
+    from anthology import build_book
+
+    target = tmp_path / "out" / "book.pdf"
+    target.parent.mkdir()
+    assert built(project, target, capsys)
+    elsewhere = tmp_path / "secret.txt"
+    elsewhere.write_text("not the book")
+    record_path = project / CACHE_FOLDER / RECORD
+    record = json.loads(record_path.read_text())
+    record["outputs"] = [[str(elsewhere), hashlib.sha256(elsewhere.read_bytes()).hexdigest()]]
+    record_path.write_text(json.dumps(record))
+    monkeypatch.setattr(lastbuild, "RACY_NS", -60_000_000_000)
+    assert unchanged_outputs(project, options(target)) == []
+    assert not build_book(project, target).unchanged
