@@ -137,10 +137,17 @@ def _shaped(text: str, font_name: str, font_size: float) -> tuple[float, str]:
     return sum(g.x_advance for g in glyphs.__shapeData__) * font_size / 1000, glyphs
 
 
-@functools.lru_cache(maxsize=65536)
 def _shaped_glyphs(text: str, font_name: str, *, force: bool = False) -> ShapedStr | None:
     """HarfBuzz's glyphs for ``text`` as ReportLab draws them, or None when shaping changes nothing
-    (unless ``force``) or the face cannot be shaped.
+    (unless ``force``) or the face cannot be shaped."""
+    found = _glyphs(text, font_name)
+    return found[0] if found is not None and (found[1] or force) else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _glyphs(text: str, font_name: str) -> tuple[ShapedStr, bool] | None:
+    """HarfBuzz's glyphs for ``text`` as ReportLab draws them and whether shaping changed anything
+    (kerning, a ligature, an invisible character dropped), or None when the face cannot be shaped.
 
     Memoised per word and face (positions do not depend on the size). Each glyph
     is named by the character the contributor typed when the font draws that
@@ -180,7 +187,7 @@ def _shaped_glyphs(text: str, font_name: str, *, force: bool = False) -> ShapedS
         data.append(ShapeData(info.cluster, advance, scale(position.y_advance), scale(position.x_offset),
                               scale(position.y_offset), width))
     changed = changed or len(chars) != len(text)  # an invisible character removed
-    return ShapedStr("".join(chars), shapeData=data) if changed or force else None
+    return ShapedStr("".join(chars), shapeData=data), changed
 
 
 @functools.cache
@@ -374,16 +381,17 @@ class _Paragraph:
             elif at == -1:
                 after.add(index)
         out: list = []  # type: ignore[type-arg]
+        special = after.union(cuts, trailing, self.shy)
         for index, word in enumerate(self.words):
-            shy = self.shy.get(index, ())
             kind = _HSFrag if isinstance(word, _HSFrag) else _Word
-            if len(word) == 2 and not shy and index not in cuts and index not in trailing and index not in after:
+            if len(word) == 2 and index not in special:
                 frag, text = word[1]
                 if getattr(frag, "_fkind", None) != _FK_BREAK:  # a word drawn whole: one run, shaped
                     text = str(text)
                     advance, shown = _shaped(text, frag.fontName, frag.fontSize) if text else (0.0, text)
                     out.append(kind([advance, (frag, shown)]))
                     continue
+            shy = self.shy.get(index, ())
             pairs = [(f, str(t)) for f, t in word[1:]]
             if index in cuts:
                 done = 0
@@ -536,10 +544,37 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
     if not cuts:
         return (width,), ()
     edges = [0, *sorted(cuts), len(text)]
-    shaped = [_shaped_width(runs, a, b) for a, b in itertools.pairwise(edges)]
+    advances = _advances(runs, edges)
+    if advances is None:  # a ligature across a cut: shape the pieces on their own
+        shaped = [_shaped_width(runs, a, b) for a, b in itertools.pairwise(edges)]
+    else:
+        shaped = [sum(advances[a:b]) for a, b in itertools.pairwise(edges)]
     scale = width / sum(shaped) if sum(shaped) else 0
     return (tuple(piece * scale for piece in shaped),
             tuple((at, *cuts[at]) for at in edges[1:-1]))
+
+
+def _advances(runs: tuple[tuple[str, float, str], ...], edges: list[int]) -> list[float] | None:
+    """The advance of each character of a word as drawn whole (a glyph's advance on its first character),
+    from one shaping per run; None when a glyph spans one of ``edges`` (a ligature) or a face cannot
+    be shaped. Cheaper than shaping every piece, and the same widths up to the kerning across a cut."""
+    advances: list[float] = []
+    cuts = set(edges)
+    for name, size, text in runs:
+        found = _glyphs(text, name) if text else None
+        if found is None:
+            if text:
+                return None
+            continue
+        seen = len(advances)
+        advances += [0.0] * len(text)
+        starts = set()
+        for glyph in found[0].__shapeData__:
+            advances[seen + glyph.cluster] += glyph.x_advance * size / 1000
+            starts.add(seen + glyph.cluster)
+        if any(seen < cut < seen + len(text) and cut not in starts for cut in cuts):
+            return None
+    return advances
 
 
 def _widest_piece(runs: tuple[tuple[str, float, str], ...], cuts: list[int], hyphen: float) -> float:
@@ -582,7 +617,8 @@ def _line(words: list, width: float, first: int, end: object, line_break: bool) 
     """
     runs: list = []  # type: ignore[type-arg]
     texts: list[list[str]] = []
-    source = None
+    source = spaced = None
+    space_width = 0.0
     used = 0.0
     count = 0
     space = 0.0
@@ -606,10 +642,15 @@ def _line(words: list, width: float, first: int, end: object, line_break: bool) 
                 size = frag.fontSize
             up, down = _ascent_descent(frag.fontName, frag.fontSize)
             ascent, descent = max(ascent, up), min(descent, down)
-        if any(text for _, text in word[1:]):
+        if (word[1][1] if len(word) == 2 else any(text for _, text in word[1:])):
             count += 1
-        last = word[-1][0]
-        space = _shaped(" ", last.fontName, last.fontSize)[0] if isinstance(word, _HSFrag) else 0.0
+        if isinstance(word, _HSFrag):
+            last = word[-1][0]
+            if last is not spaced:
+                spaced, space_width = last, _shaped(" ", last.fontName, last.fontSize)[0]
+            space = space_width
+        else:
+            space = 0.0
     fragments = []
     for frag, parts in zip(runs, texts, strict=True):
         run = frag.clone()
