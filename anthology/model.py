@@ -156,6 +156,9 @@ class Justification:
     justified: bool = True
     stretch: float = 0.5
     shrink: float = 0.33
+    space_factors: bool = True
+    """TeX's space factors: the space after a sentence or clause takes more of a line's stretch
+    (false: every space alike, TeX's ``\\frenchspacing``)."""
 
 
 @dataclass(frozen=True, slots=True)

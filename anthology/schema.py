@@ -100,11 +100,14 @@ def justification(node: Node) -> Justification:
     """``true``, ``false`` (ragged right) or ``{stretch: 0.5, shrink: 0.33}`` (justified with that glue)."""
     if not isinstance(node.value, dict):
         return Justification(justified=boolean(node))
-    values = {}
+    values: dict[str, float | bool] = {}
     for key, child in node.value.items():
+        if key == "space_factors":
+            values[key] = boolean(child)
+            continue
         if key not in JUSTIFY_LIMITS:
             raise FieldProblem(f"has an unknown key '{key}'",
-                               "use stretch and shrink, e.g. {stretch: 0.5, shrink: 0.33}")
+                               "use stretch, shrink and space_factors, e.g. {stretch: 0.5, shrink: 0.33}")
         low, high = JUSTIFY_LIMITS[key]
         value = number(child)
         if not low <= value <= high:
@@ -415,7 +418,7 @@ LAYOUT_FIELDS: tuple[Field, ...] = (
     Field("description", line, "One line shown by `anthology layouts`.", required=True),
     Field("base", line, "Another layout whose values this one starts from."),
     Field("justify", justification, "Justify body text (true, or how far spaces may stretch and shrink: "
-          "{stretch: 0.5, shrink: 0.33}) or set it ragged right (false)."),
+          "{stretch: 0.5, shrink: 0.33, space_factors: true}) or set it ragged right (false)."),
     Field("hyphenate", boolean, "Hyphenate in the book's language (default true)."),
 )
 

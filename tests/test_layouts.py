@@ -240,8 +240,11 @@ def test_justify_takes_the_glue_of_a_space_or_false_for_ragged_right(make_projec
 
     checked, report = check_project(make_project(layout_with("{stretch: 0.4}")))
     assert not report.errors
-    assert checked.project.layout.justify == Justification(True, 0.4, 0.33)
+    assert checked.project.layout.justify == Justification(True, 0.4, 0.33, space_factors=True)
+    checked, report = check_project(make_project(layout_with("{space_factors: false}")))
+    assert checked.project.layout.justify == Justification(True, 0.5, 0.33, space_factors=False)
     for bad, message in (("{stretch: 3}", "stretch must be between 0 and 2"),
+                         ("{space_factors: 2}", "must be true or false"),
                          ("{shrink: 0.2, squeeze: 1}", "unknown key 'squeeze'"),
                          ("maybe", "must be true or false")):
         _, report = check_project(make_project(layout_with(bad)))

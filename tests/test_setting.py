@@ -158,6 +158,15 @@ def test_a_sentence_gap_takes_more_of_the_stretch_than_the_gaps_between_words():
     assert checked >= 2
 
 
+def test_without_space_factors_every_gap_of_a_line_is_alike():
+    pdf = _pdf([SetParagraph(TEXT, _style(setting=Setting(language="en_US", space_factors=False)))])
+    for gaps in _gaps(pdf)[:-1]:
+        ordinary = statistics.median(gap for word, gap in gaps if word[-1].isalpha())
+        for word, gap in gaps:
+            if word.endswith("."):
+                assert gap == pytest.approx(ordinary, abs=0.1)
+
+
 def test_space_factors_follow_tex():
     assert _space_factor("end.") == _space_factor("end.\u201d") == _space_factor("(yes!)") == 3.0
     assert _space_factor("word,") == 1.25

@@ -71,6 +71,8 @@ class Setting:
     justify: bool = True
     stretch: float = 0.5
     shrink: float = 0.33
+    space_factors: bool = True
+    """A space after a sentence or clause stretches more (:data:`SPACE_FACTORS`)."""
     language: str = ""
     """pyphen's name of the hyphenation patterns, or empty for no hyphenation."""
     tolerance: float = 200
@@ -470,7 +472,7 @@ def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, flo
         return items, cuts, ragged, None
     space = _shaped(" ", *spaced)[0]
     stretch, shrink = (space * setting.stretch, space * setting.shrink) if setting.justify else (0, 0)
-    factor = _space_factor("".join(run[2] for run in runs)) if stretch or shrink else 1.0
+    factor = _space_factor("".join(run[2] for run in runs)) if setting.space_factors and (stretch or shrink) else 1.0
     wider = (stretch * (factor - 1), shrink * (1 - 1 / factor)) if factor != 1.0 else None
     return (*items, Glue(space, stretch * factor, shrink / factor)), (*cuts, -1), ragged, wider
 

@@ -68,7 +68,8 @@ def build_styles(layout: Layout, language: str = "en") -> Styles:
     hyphenation = pyphen.language_fallback(language.replace("-", "_")) if layout.hyphenate else None
     glue = layout.justify
     justified = Setting(justify=glue.justified, stretch=glue.stretch, shrink=glue.shrink,
-                        language=hyphenation or "", tolerance=tolerance_for(layout))
+                        space_factors=glue.space_factors, language=hyphenation or "",
+                        tolerance=tolerance_for(layout))
     ragged = dataclasses.replace(justified, justify=False)
     ink, muted, accent = (HexColor(c) for c in (layout.text_color, layout.muted_color, layout.accent_color))
     size, leading = layout.body_size, layout.body_leading
