@@ -405,3 +405,22 @@ def test_a_long_paragraphs_pieces_never_end_on_a_hyphen(monkeypatch):
         piece.wrap(WIDTH, 1e6)
         assert not getattr(piece.blPara.lines[-1].words[-1], "kp_hyphen", False)
     assert _drawn_words(pieces) == words(LONG)
+
+
+def test_a_page_never_ends_on_a_contributors_soft_hyphen_either():
+    """Soft hyphens break words even in a layout that does not hyphenate (``hyphenate: false``), and
+    the page-end rule holds for them too (it was checked only where the layout hyphenates)."""
+    style = _style(firstLineIndent=0, setting=Setting(language=""))
+    text = ("Short words then " + SOFT + " again and ") * 8
+    whole = SetParagraph(text, style)
+    whole.wrap(110, 1e6)
+    last = next(index for index, line in enumerate(whole.blPara.lines)
+                if 2 <= index < len(whole.blPara.lines) - 3 and getattr(line.words[-1], "kp_hyphen", False))
+    height = (last + 1) * style.leading + 1
+    paragraph = SetParagraph(text, style)
+    paragraph.wrap(110, height)
+    first, rest = paragraph.split(110, height)
+    first.wrap(110, height)
+    assert not getattr(first.blPara.lines[-1].words[-1], "kp_hyphen", False)
+    assert len(first.blPara.lines) == last + 1
+    assert _drawn_words([first, rest]) == words(text)

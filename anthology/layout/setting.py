@@ -755,7 +755,7 @@ class SetParagraph(RLParagraph):
         line kept full (it continues in the next piece).
         """
         setting: Setting | None = getattr(self.style, "setting", None)
-        if setting is not None and setting.language:
+        if setting is not None:  # soft hyphens break words even where the layout does not hyphenate
             for _ in range(3):
                 if not hasattr(self, "blPara"):
                     self.wrap(availWidth, availHeight)
