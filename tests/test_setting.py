@@ -18,7 +18,7 @@ from reportlab.platypus import Frame, SimpleDocTemplate
 
 from anthology.fonts import register_family
 from anthology.layout.flowables import LongParagraph, body_paragraph
-from anthology.layout.setting import SetParagraph, Setting, _shaped, _space_factor
+from anthology.layout.setting import SetParagraph, Setting, _shaped, _space_factor, _widened
 
 from .conftest import words
 
@@ -165,6 +165,15 @@ def test_without_space_factors_every_gap_of_a_line_is_alike():
         for word, gap in gaps:
             if word.endswith("."):
                 assert gap == pytest.approx(ordinary, abs=0.1)
+
+
+@pytest.mark.parametrize("word", ["kitchen.", "often."])  # "often." is drawn unshaped (its ft ligature has no code)
+def test_a_sentence_gap_widens_after_any_word(word):
+    face = register_family("source-serif").regular
+    widened = _widened(word, face, 11.0, 5.0)
+    assert str(widened) == word
+    advances = [glyph.x_advance for glyph in widened.__shapeData__]
+    assert sum(advances) * 11 / 1000 == pytest.approx(_shaped(word, face, 11.0)[0] + 5.0)
 
 
 def test_space_factors_follow_tex():

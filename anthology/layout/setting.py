@@ -266,7 +266,12 @@ def _widened(text: str, font_name: str, font_size: float, extra: float) -> Shape
     """``text`` as drawn, with ``extra`` points after its last glyph (None in a face that cannot be shaped)."""
     glyphs = _shaped_glyphs(text, font_name, force=True)
     if glyphs is None:
-        return None
+        font = getFont(font_name)
+        if not getattr(font, "shapable", False):
+            return None
+        # drawn unshaped (a ligature the face cannot encode): the letters at their own widths
+        widths = [font.face.charWidths.get(ord(char), font.face.defaultWidth) for char in text]
+        glyphs = ShapedStr(text, shapeData=[ShapeData(i, w, 0, 0, 0, w) for i, w in enumerate(widths)])
     data = list(glyphs.__shapeData__)
     data[-1] = data[-1]._replace(x_advance=data[-1].x_advance + extra * 1000 / font_size)
     return ShapedStr(str(glyphs), shapeData=data)
