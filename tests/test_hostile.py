@@ -69,10 +69,12 @@ def test_build_skipping_invalid_keeps_every_valid_entry_verbatim(corpus, capsys,
     result = build_book(root, root / "out.pdf", skip_invalid=True)
     assert {r.slug for r in result.skipped} == rejected
     assert sorted(line.slug for line in result.book.toc) == sorted(c.slug for c in catalogue if not c.error)
-    text = " ".join(" ".join(page.split()) for page in page_texts(result.output))
+    # whitespace aside: a token wider than the line (20 000 brackets) is cut anywhere by design, and
+    # where the cut falls (a line break read as a space) moves with every change to the widths
+    text = "".join("".join(page.split()) for page in page_texts(result.output))
     for case in catalogue:
         for literal in case.literal:
-            assert " ".join(literal.split()) in text, (case.slug, literal)
+            assert "".join(literal.split()) in text, (case.slug, literal)
     assert not list(root.rglob("CANARY")) and not Path("CANARY").exists()
 
 
