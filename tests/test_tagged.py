@@ -156,10 +156,12 @@ def test_the_hostile_corpus_is_tagged_with_its_literal_text(tmp_path):
     catalogue = write_corpus(tmp_path)
     result = build_book(tmp_path, tmp_path / "hostile.pdf", skip_invalid=True, cache=False)
     assert_all_marked(reader(result.output))
-    text = " ".join(t for _, _, t in struct_tree(result.output))
+    # whitespace aside: a token wider than the line (20 000 brackets) is cut anywhere by design, and a
+    # line break may fall inside its literal
+    text = "".join("".join(t.split()) for _, _, t in struct_tree(result.output))
     for case in catalogue:
         for literal in case.literal:
-            assert " ".join(literal.split()) in " ".join(text.split()), (case.slug, literal)
+            assert "".join(literal.split()) in text, (case.slug, literal)
 
 
 def assert_all_marked(pdf: PdfReader) -> None:
