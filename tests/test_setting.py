@@ -18,7 +18,7 @@ from reportlab.platypus import Frame, SimpleDocTemplate
 
 from anthology.fonts import register_family
 from anthology.layout.flowables import LongParagraph, body_paragraph
-from anthology.layout.setting import SetParagraph, Setting, _shaped, _space_factor, _widened
+from anthology.layout.setting import SOFT_HYPHEN, SetParagraph, Setting, _shaped, _space_factor, _widened
 
 from .conftest import words
 
@@ -225,7 +225,7 @@ def test_a_word_wider_than_the_line_is_never_cut_inside_a_letter(word):
     assert len(lines) > 3
     for before, line in itertools.pairwise(lines):
         assert not unicodedata.combining(line[0]), line[:8]
-        assert "\u200d" not in (line[0], before.rstrip("-")[-1:])
+        assert "\u200d" not in (line[0], before.rstrip("-\u00ad")[-1:])
 
 
 def test_a_word_wider_than_the_line_is_hyphenated_not_cut_anywhere():
@@ -238,7 +238,7 @@ def test_a_word_wider_than_the_line_is_hyphenated_not_cut_anywhere():
     lines = ["".join(str(run.text) for run in line.words).strip() for line in paragraph.blPara.lines]
     assert len(lines) > 8
     for line in lines:
-        assert line.endswith("-") or any(word.endswith(line.split()[-1]) for word in text.split()), lines
+        assert line.endswith(SOFT_HYPHEN) or any(word.endswith(line.split()[-1]) for word in text.split()), lines
 
 
 def test_a_zero_width_space_is_where_a_long_word_breaks():
@@ -249,7 +249,24 @@ def test_a_zero_width_space_is_where_a_long_word_breaks():
     lines = ["".join(str(run.text) for run in line.words).strip() for line in paragraph.blPara.lines]
     assert len(lines) > 3
     for line in lines[:-1]:
-        assert line.replace("\u200b", "").endswith(("Start", "-", *parts)), lines
+        assert line.replace("\u200b", "").endswith(("Start", SOFT_HYPHEN, *parts)), lines
+
+def test_a_hyphen_the_breaker_adds_reads_as_a_soft_hyphen_and_draws_as_a_hyphen(monkeypatch):
+    """Text readers (screen readers, the tagged PDF's structure, copy and paste) get "management" for
+    "manage-|ment": the added hyphen is U+00AD, drawn with the face's hyphen glyph; a typed hyphen stays."""
+    typed = "A well-organised team-lead knows it. "
+    text = typed + TEXT
+    pdf = _pdf([SetParagraph(text, _style())], width=160)
+    extracted = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "\u00ad" in extracted, "a column this narrow must hyphenate"
+    assert "well-organised" in extracted and "team-lead" in extracted
+    assert not re.search(r"-\s*\n", extracted.replace("well-\n", "").replace("team-\n", ""))
+    assert words(re.sub("\u00ad\\s*", "", extracted)) == words(text)  # a reader drops U+00AD and the line end
+    monkeypatch.setattr("anthology.layout.setting.SOFT_HYPHEN", "-")
+    plain = _pdf([SetParagraph(text, _style())], width=160)
+    for soft, hard in zip(pypdfium2.PdfDocument(pdf), pypdfium2.PdfDocument(plain), strict=True):
+        assert soft.render().to_pil().tobytes() == hard.render().to_pil().tobytes()
+
 
 SOFT = "counter\u00adrevolution\u00adaries"
 """The contributor's own hyphenation points; pyphen's are coun-ter-rev-o-lu-tion-ar-ies."""

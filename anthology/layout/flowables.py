@@ -20,7 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, KeepTogether, ListFlowable, ListItem, Spacer, TableStyle
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
-from reportlab.platypus.flowables import HRFlowable
+from reportlab.platypus.flowables import BulletDrawer, HRFlowable
 
 from ..fonts import font_runs
 from ..model import (
@@ -215,6 +215,28 @@ def body_paragraph(paragraph: SetParagraph, length: int) -> Flowable:
     return LongParagraph(paragraph) if length > LONG_PARAGRAPH_CHARS else paragraph
 
 
+class TaggedList(ListFlowable):
+    """ReportLab's list, each item's bullet or number drawn as marked content of its Lbl element."""
+
+    def __init__(self, items: list[ListItem], labels: list[Node | None], **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(items, **kwargs)
+        self._labels = iter(labels)
+
+    def _makeBullet(self, value, params=None):  # type: ignore[no-untyped-def]  # ReportLab's name
+        """Called once per item, in order, when ReportLab first lays the list out."""
+        drawer = super()._makeBullet(value, params)
+        drawer.__class__, drawer.label = _LabelledBullet, next(self._labels, None)
+        return drawer
+
+
+class _LabelledBullet(BulletDrawer):
+    label: Node | None = None
+
+    def drawOn(self, indenter, canv, x, y, _sW=0) -> None:  # type: ignore[no-untyped-def]
+        with marked(canv, self.label):
+            super().drawOn(indenter, canv, x, y, _sW)
+
+
 class RuledParagraph(TaggedParagraph):
     """A paragraph with a rule in the left margin, for block quotes (survives splitting)."""
 
@@ -361,13 +383,16 @@ class BlockRenderer:
         return flowables
 
     def _list(self, block: ListBlock, parent: Node | None) -> ListFlowable:
-        """A list, as L › LI › LBody (the bullets and numbers ListFlowable draws are artifacts)."""
+        """A list, as L › LI › (Lbl, LBody): the bullet or number is the item's label (a task's box is in its text)."""
         items = []
+        labels: list[Node | None] = []
         group = Node("L", parent)
         for index, item in enumerate(block.items):
             content: list[Flowable] = []
             box = block.checked[index] if block.checked else None
-            body = Node("LBody", Node("LI", group))
+            entry = Node("LI", group)
+            labels.append(None if block.checked else Node("Lbl", entry))
+            body = Node("LBody", entry)
             for position, sub in enumerate(item):
                 if isinstance(sub, Paragraph):
                     spans = sub.spans
@@ -383,10 +408,9 @@ class BlockRenderer:
                       bulletFontSize=style.fontSize, spaceBefore=style.leading * 0.2,
                       spaceAfter=style.leading * 0.4, bulletColor=style.textColor)
         if block.ordered:
-            return ListFlowable(items, bulletType="1", start=str(block.start), bulletFormat="%s.",
-                                **common)
+            return TaggedList(items, labels, bulletType="1", start=str(block.start), bulletFormat="%s.", **common)
         bullet = "\u00a0" if block.checked else "•"  # a task list's boxes stand in for bullets
-        return ListFlowable(items, bulletType="bullet", start=bullet, **common)
+        return TaggedList(items, labels, bulletType="bullet", start=bullet, **common)
 
     def _quote(self, block: Quote, parent: Node | None) -> list[Flowable]:
         flowables: list[Flowable] = []

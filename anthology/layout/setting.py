@@ -42,6 +42,7 @@ from .breaks import URL_SAFE, break_points
 from .linebreak import FILL, INFINITY, Box, Glue, Item, Line, Penalty, Tuning, break_lines, finish
 
 HYPHEN = "-"
+SOFT_HYPHEN = "\u00ad"
 JOINER = "\u200d"
 ZERO_WIDTH_SPACE = "\u200b"
 DASHES = "\u2013\u2014"
@@ -296,6 +297,23 @@ def _space_factor(text: str) -> float:
     return 1.0 if factor > 1 and core[-2].isupper() else factor
 
 
+def _soft_hyphen(word: list) -> list:  # type: ignore[type-arg]
+    """The word with the hyphen the breaker added read back as U+00AD, where the face draws both alike.
+
+    A reader of the text (a screen reader, the structure of the tagged PDF, copy
+    and paste) then gets "management", not "manage-ment"; the hyphen the
+    contributor typed stays a hyphen. The glyph, its width and its kerning are the ones
+    drawn for "-".
+    """
+    frag, shown = word[-1]
+    glyphs = getFont(frag.fontName).face.charToGlyph
+    if glyphs.get(ord(SOFT_HYPHEN)) != glyphs.get(ord(HYPHEN)):
+        return word
+    text = str(shown)[:-1] + SOFT_HYPHEN
+    return word.__class__([*word[:-1], (frag, ShapedStr(text, shapeData=shown.__shapeData__)
+                                        if isinstance(shown, ShapedStr) else text)])
+
+
 def _rejoined(words: list) -> list:  # type: ignore[type-arg]
     """Words as they were before an earlier breaking: marks removed, cut words whole again."""
     whole: list = []  # type: ignore[type-arg]
@@ -305,7 +323,7 @@ def _rejoined(words: list) -> list:  # type: ignore[type-arg]
             continue
         if head is not None:
             pairs = [(f, str(t)) for f, t in head[1:]]
-            if head.hyphen and pairs and pairs[-1][1].endswith(HYPHEN):
+            if head.hyphen and pairs and pairs[-1][1].endswith((HYPHEN, SOFT_HYPHEN)):
                 pairs[-1] = (pairs[-1][0], pairs[-1][1][:-1])
             joined = _remember(type(word)([0, *pairs, *((f, str(t)) for f, t in word[1:])]), _soft_hyphens(word))
             if isinstance(word, _Piece):
@@ -407,7 +425,8 @@ class _Paragraph:
                     done = at
                     if hyphen:
                         head[-1] = (head[-1][0], head[-1][1] + HYPHEN)
-                    piece = _remember(_drawn(head, _Piece), shy)
+                    drawn = _drawn(head, _Piece)
+                    piece = _remember(_soft_hyphen(drawn) if hyphen else drawn, shy)
                     piece.hyphen = hyphen
                     out += [piece, _mark(head[-1][0], mark_width, hyphen, ragged=(index, at) in self.ragged)]
             if _is_break(word):
