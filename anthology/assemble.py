@@ -162,7 +162,7 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     toc = _outline(writer.pdf, book, body, entries, start_of, label_of)
     labels = (PageRange(0, 0, "", book.words("cover")), PageRange(1, front_count - 1, "/r"),
               PageRange(front_count, total - 1, "/D"))
-    _page_labels(writer.pdf, labels)
+    page_labels(writer.pdf, labels)
     if for_print:
         _add_print_marks(writer, layout)
     _metadata(writer.pdf, book)
@@ -516,7 +516,7 @@ def _own_streams(page: pikepdf.Object, copied: set[tuple[int, int]]) -> None:
         stack.extend(value for key, value in item.items() if key not in ("/Parent", "/Filter", "/DecodeParms"))
 
 
-def _page_labels(pdf: pikepdf.Pdf, labels: Sequence[PageRange]) -> None:
+def page_labels(pdf: pikepdf.Pdf, labels: Sequence[PageRange]) -> None:
     tree = pikepdf.NumberTree.new(pdf)
     for label in labels:
         entry = pikepdf.Dictionary()

@@ -32,19 +32,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import pypdfium2
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from pikepdf import Name, OutlineItem
 from PIL import Image, ImageDraw, ImageFont, ImageOps
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
 
 from . import __version__
+from .assemble import page_labels
 from .build import BuildResult, CheckedProject, build_book, slugify
 from .epub import make_epub
 from .fonts import font_runs
 from .layout.images import prepare_headshot
-from .model import Book, BookConfig, Contribution, Layout, Paragraph, Position, TocLine
+from .model import Book, BookConfig, Contribution, Layout, PageRange, Paragraph, Position, TocLine
 from .publish import publish_folder
+from .tagged import keep_only
 from .words import Words
 
 BUILTIN_SITE = Path(__file__).parent / "layouts" / "perspectives" / "site"
@@ -168,22 +170,29 @@ def moved_entries(previous: dict | None, manifest: dict) -> tuple[Move, ...]:
 
 
 def extract(book: Book, line: TocLine, config: BookConfig) -> bytes:
-    """The cover and one entry's pages, labelled with the numbers printed on them, in the book's language."""
-    reader = PdfReader(io.BytesIO(book.pdf))
+    """The cover and one entry's pages, labelled with the numbers printed on them, in the book's language.
+
+    The entry's part of the book's structure tree comes along, so the extract is tagged too.
+    """
     end = line.page_index + 1
     while end < len(book.page_kinds) and book.page_kinds[end] == "entry" and not _starts_entry(book, end):
         end += 1
-    writer = PdfWriter()
-    writer.add_page(reader.pages[0])
-    for index in range(line.page_index, end):
-        writer.add_page(reader.pages[index])
-    writer.set_page_label(0, 0, prefix=config.words("cover"))
-    writer.set_page_label(1, end - line.page_index, style="/D", start=int(line.label))
-    writer.add_outline_item(title=f"{line.name}: {line.headline}", page_number=1)
-    writer.add_metadata({"/Title": f"{line.name}: {line.headline} — {config.title}", "/Author": line.name})
-    writer.root_object[NameObject("/Lang")] = TextStringObject(config.language)
-    buffer = io.BytesIO()
-    writer.write(buffer)
+    with pikepdf.open(io.BytesIO(book.pdf)) as pdf:
+        keep_only(pdf, line.page_index, end)
+        for name in (Name.Outlines, Name.Names, Name.PageLabels):
+            del pdf.Root[name]
+        del pdf.pages[end:]
+        del pdf.pages[1:line.page_index]
+        page_labels(pdf, (PageRange(0, 0, "", config.words("cover")),
+                          PageRange(1, end - line.page_index, "/D", start=int(line.label))))
+        with pdf.open_outline() as outline:
+            outline.root.append(OutlineItem(f"{line.name}: {line.headline}", 1))
+        pdf.docinfo.Title = f"{line.name}: {line.headline} — {config.title}"
+        pdf.docinfo.Author = line.name
+        if Name.Subject in pdf.docinfo:
+            del pdf.docinfo.Subject
+        buffer = io.BytesIO()
+        pdf.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
 
 

@@ -153,3 +153,31 @@ def _describe(annotation: pikepdf.Object, label: str) -> str:
     if label:
         return f"Go to page {label}"
     return "Go to the page"
+
+
+def keep_only(pdf: pikepdf.Pdf, first: int, end: int) -> None:
+    """Prune the tree to the section that starts on page ``first``, for an extract of pages ``first``–``end``.
+
+    The entry's Sect (with its headings, text, figures and links) becomes the
+    only kid of a new Document; the ParentTree keeps the keys of those pages
+    and their links. Saving then drops every other element with its pages.
+    """
+    root = pdf.Root.StructTreeRoot
+    before = dict(zip(root.ParentTree.Nums[::2], root.ParentTree.Nums[1::2], strict=True))
+    section = before[int(pdf.pages[first].obj.StructParents)][0]
+    while section.P.get(Name.S) not in (Name.Document, Name.Part):  # up to the entry's Sect
+        section = section.P
+    keys = []
+    for page in pdf.pages[first:end]:
+        if Name.StructParents in page.obj:
+            keys.append(int(page.obj.StructParents))
+        keys += [int(a.StructParent) for a in page.obj.get(Name.Annots) or () if Name.StructParent in a]
+    document = pdf.make_indirect(pikepdf.Dictionary(Type=Name.StructElem, S=Name.Document, P=root,
+                                                    K=pikepdf.Array([section])))
+    section.P = document
+    root.K = pikepdf.Array([document])
+    nums: list[object] = []
+    for key in sorted(keys):
+        nums += [key, before[key]]
+    root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
+

@@ -11,13 +11,16 @@ import signal
 import subprocess
 import sys
 
+import pikepdf
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
 from anthology.release import build_release
+from anthology.text import WORD
 
 from .conftest import REPO, entry
+from .test_tagged import QPDF, need, reading_text, struct_tree, structure_elements
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +55,29 @@ def test_manifest_entries_match_the_books_own_labels_and_extracts(release):
         assert item["name"].split()[0] in extract.pages[1].extract_text()
     rows = list(csv.DictReader(io.StringIO((release.folder / "contributors.csv").read_text())))
     assert [(r["slug"], r["first_page"]) for r in rows] == [(e["slug"], e["first_page"]) for e in manifest["entries"]]
+
+
+def test_each_extract_keeps_its_entrys_structure_and_nothing_else(release):
+    """A contributor's extract is tagged like the book: its entry's Sect (every word, the portrait's
+    alt text) under a Document, the other entries' elements and pages gone; qpdf finds no fault."""
+    manifest = json.loads((release.folder / "manifest.json").read_text())
+    entries = {e.contribution.slug: e for e in release.build.checked.entries}
+    for item in manifest["entries"]:
+        path = release.folder / item["extract"]
+        subprocess.run([need(QPDF, "qpdf"), "--check", str(path)], check=True, capture_output=True)
+        rows = struct_tree(path)
+        assert [element for depth, element, _ in rows if depth <= 1] == ["Document", "Sect"], item["slug"]
+        c = entries[item["slug"]].contribution
+        assert next(text.strip() for _, element, text in rows if re.fullmatch(r"H\d", element)) == c.title
+        text = " ".join(WORD.findall(reading_text(rows)))
+        assert " ".join(WORD.findall(" ".join(entries[item["slug"]].words))) in text
+        alts = [str(e["/Alt"]) for e in structure_elements(PdfReader(path)) if "/Alt" in e]
+        assert (f"Portrait of {c.name}" in alts) == bool(c.photo)
+        with pikepdf.open(path) as pdf:  # no page of another entry is kept through its structure
+            assert sum(isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/Page" for o in pdf.objects) \
+                == 1 + item["pages"]
+            assert sum(isinstance(o, pikepdf.Dictionary) and o.get("/Type") == "/StructElem"
+                       and o.get("/S") == "/Sect" for o in pdf.objects) == 1
 
 
 def test_contributor_pages_cards_and_notes(release):
