@@ -152,8 +152,10 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     for page_index, rect, key in links:  # once every page exists, so each link points at a page object
         if key in start_of:
             _add_link(writer.pdf, pages[page_index], rect, pages[start_of[key]])
-    graft_structure(writer.pdf, [PlacedPiece(p.piece, offset + p.index) for p, offset in placements if p.piece],
-                    label_of, set(start_of))
+    languages = {e.contribution.slug: e.contribution.language for e in entries}
+    graft_structure(writer.pdf, [PlacedPiece(p.piece, offset + p.index,
+                                             languages.get(p.piece.key, "") if p.piece.kind == "entry" else "")
+                                 for p, offset in placements if p.piece], label_of, set(start_of))
     for page, shift in zip(pages, shifts, strict=True):
         if shift:  # rendered as a recto first, placed on a verso
             _shift(page, shift, 0)

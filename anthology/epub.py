@@ -87,6 +87,8 @@ class _Document:
     body: Markup
     kind: str
     """The epub:type of the body: ``cover``, ``frontmatter``, ``bodymatter``, ``backmatter``."""
+    language: str = ""
+    """Its language when it is not the book's (an entry's ``language:``)."""
 
 
 # Blocks and spans -----------------------------------------------------------
@@ -298,9 +300,9 @@ def make_epub(config: BookConfig, layout: Layout, texts: BookTexts, entries: tup
         name = f"entry-{line.slug}.xhtml"
         body = pagebreak(name, line.label)
         body += _entry(entry, part_levels if line.part else 1, f"images/{line.slug}.jpg", w,
-                       _Context(part_levels if line.part else 1, images, line.slug))
+                       _Context(part_levels if line.part else 1, images, line.slug), config.language)
         documents.append(_Document(name, f"{entry.contribution.name}: {entry.contribution.title}", body,
-                                   "bodymatter"))
+                                   "bodymatter", entry.contribution.language))
         if entry.contribution.photo:
             c = entry.contribution
             images[f"images/{line.slug}.jpg"] = prepare_headshot(c.photo, HEADSHOT_WIDTH_PT, c.photo_focus)
@@ -323,7 +325,8 @@ def make_epub(config: BookConfig, layout: Layout, texts: BookTexts, entries: tup
     files: dict[str, bytes] = {}
     page = templates.get_template("page.xhtml")
     for document in documents:
-        files[f"EPUB/text/{document.name}"] = page.render(document=document, language=config.language).encode()
+        files[f"EPUB/text/{document.name}"] = page.render(document=document,
+                                                          language=document.language or config.language).encode()
     spine = [d.name for d in documents]
     spine.insert(spine.index("intro.xhtml") + 1 if texts.intro else 2, "nav.xhtml")
     first_entry = next((d.name for d in documents if d.name.startswith(("part-", "entry-"))), spine[-1])
@@ -413,17 +416,22 @@ def _section(kind: str, heading: str, content: Markup, signature: str = "") -> M
                   ).format(kind, role, heading, content, sign)
 
 
-def _entry(entry: Entry, level: int, photo: str, w: Words, context: _Context) -> Markup:
+def _entry(entry: Entry, level: int, photo: str, w: Words, context: _Context, book_language: str) -> Markup:
+    """An entry's document body; in an entry written in another language than the book (its document's
+    ``lang``), the book's own words (the portrait's alt text, the proof line) say which language they are in."""
     c = entry.contribution
     affiliation = ", ".join(p for p in (c.role, c.organization) if p)
+    own = Markup(' lang="{0}" xml:lang="{0}"').format(book_language) if c.language not in ("", book_language) \
+        else Markup("")
     head = Markup("")
     if c.photo:
-        head += Markup('<img class="headshot" src="../{}" alt="{}"/>\n').format(photo, w("portrait_of", name=c.name))
+        head += Markup('<img class="headshot" src="../{}" alt="{}"{}/>\n').format(
+            photo, w("portrait_of", name=c.name), own)
     head += Markup('<h{0} id="h">{1}</h{0}>\n<p class="byline">{2}</p>\n').format(level, c.title, c.name)
     if affiliation:
         head += Markup('<p class="affiliation">{}</p>\n').format(affiliation)
     if c.status != "approved":
-        head += Markup('<p class="proof">Proof: this entry is {} and not yet approved.</p>\n').format(c.status)
+        head += Markup('<p class="proof"{}>Proof: this entry is {} and not yet approved.</p>\n').format(own, c.status)
     about = Markup("")
     if c.bio or c.website:
         website = Markup('<p class="website"><a href="{0}">{0}</a></p>').format(c.website) if c.website else ""

@@ -62,6 +62,8 @@ class Contribution:
     status: str = "approved"
     """``draft``, ``proofed`` or ``approved``; hand-made entries without one count as approved."""
     order: int | None = None
+    language: str = ""
+    """BCP 47 tag of the entry's language when it is not the book's; empty for the book's."""
     source: Path = Path()
     """The file that holds the metadata (``.yaml`` or front-matter ``.md``)."""
     positions: dict[str, Position] = field(default_factory=dict, compare=False)

@@ -338,6 +338,8 @@ CONTRIBUTION_FIELDS: tuple[Field, ...] = (
           max_chars=120),
     Field("status", choice("draft", "proofed", "approved"),
           "draft, proofed (the contributor has seen the proof) or approved (default approved)."),
+    Field("language", language, "The entry's language, when it is not the book's (BCP 47, e.g. de): its "
+          "hyphenation and quotes, and what screen readers and e-readers are told."),
 )
 
 

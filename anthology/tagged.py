@@ -33,6 +33,8 @@ class PlacedPiece:
     piece: Piece
     start: int
     """Index of its first page in the book."""
+    language: str = ""
+    """Its language when it is not the book's (an entry's ``language:``), for the element's /Lang."""
 
 
 class _Tree:
@@ -78,6 +80,8 @@ def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels
             part = None
         holder = part if part is not None and piece.kind == "entry" else tree.document
         element = tree.child(holder, ROOT_ROLE[piece.kind])
+        if item.language:
+            element.Lang = pikepdf.String(item.language)
         if piece.kind == "divider":
             part = element
         shift = 1 if piece.kind == "entry" and holder is not tree.document else 0
@@ -102,11 +106,13 @@ def _graft_piece(tree: _Tree, piece: Piece, start: int, top: pikepdf.Object, shi
 
     def element(number: int, page: int | None = None) -> pikepdf.Object:
         if number not in made:
-            role, parent, alt = record["elements"][number]
+            role, parent, alt, lang = record["elements"][number]
             holder = top if parent < 0 else element(parent)
             if shift and role in ("H1", "H2", "H3", "H4", "H5"):
                 role = f"H{int(role[1]) + shift}"
             made[number] = tree.child(holder, role, alt, None if page is None else pages[page].obj)
+            if lang:
+                made[number].Lang = pikepdf.String(lang)
             if page is not None:
                 first_page[number] = page
         return made[number]

@@ -139,7 +139,9 @@ _MARKDOWN, _GUARD = _parser()
 
 
 def parse_entry(contribution: Contribution, report: Report, language: str = "en") -> Entry:
-    """Parse a contribution's body; problems are reported against its file and line."""
+    """Parse a contribution's body, in its own language or else the book's; problems are reported against
+    its file and line."""
+    language = contribution.language or language
     blocks = parse_markdown(contribution.body, contribution.body_position, report, language)
     return Entry(contribution, blocks)
 

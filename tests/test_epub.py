@@ -28,6 +28,7 @@ from anthology.text import WORD
 
 from .conftest import REPO, entry
 from .hostile import write_corpus
+from .test_tagged import GERMAN, multilingual_project
 
 EPUBCHECK_JAR = Path("/usr/share/java/epubcheck.jar")
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -332,3 +333,19 @@ def test_a_task_lists_box_is_printed_once(make_project, tmp_path):
     items = [text_of(item) for item in xml(members(result.edition_output)["EPUB/text/entry-ann-lee.xhtml"])
              .iter(f"{XHTML}li")]
     assert [" ".join(item.split()) for item in items] == ["☐ open", "☑ done"]
+
+
+def test_an_entry_in_another_language_is_a_document_in_that_language(make_project, tmp_path):
+    """lang and xml:lang on the German entry's document; the book's own words in it (the portrait's alt
+    text) say they are English; the other documents stay English; epubcheck still 0/0."""
+    result = build_book(multilingual_project(make_project), tmp_path / "book.epub", formats=("epub",), cache=False)
+    epubcheck(result.edition_output)
+    files = members(result.edition_output)
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    german = xml(files["EPUB/text/entry-jonas-weber.xhtml"])
+    assert german.get("lang") == german.get(lang) == "de"
+    portrait = next(german.iter(f"{XHTML}img"))
+    assert portrait.get("alt") == "Portrait of Jonas Weber" and portrait.get("lang") == portrait.get(lang) == "en"
+    english = xml(files["EPUB/text/entry-ann-lee.xhtml"])
+    assert english.get("lang") == english.get(lang) == "en"
+    assert " ".join(WORD.findall(GERMAN)) in " ".join(WORD.findall(text_of(german)))

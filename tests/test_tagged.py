@@ -8,7 +8,9 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
+import pyphen
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream, DictionaryObject
@@ -17,6 +19,7 @@ from anthology import build_book
 from anthology.text import WORD
 
 from .conftest import REPO, reader
+from .conftest import entry as entry_files
 from .hostile import write_corpus
 
 PDFINFO = shutil.which("pdfinfo")
@@ -246,3 +249,51 @@ def test_every_link_is_in_the_structure_with_a_description(sample_book):
 def test_qpdf_finds_the_tagged_book_well_formed(sample_book):
     done = subprocess.run([need(QPDF, "qpdf"), "--check", str(sample_book.output)], capture_output=True, text=True)
     assert done.returncode == 0 and "No syntax or stream encoding errors" in done.stdout, done.stdout + done.stderr
+
+
+GERMAN = ("Die Donaudampfschifffahrtsgesellschaft beschäftigte Kapitäne, Maschinisten und "
+          "Verwaltungsangestellte, deren Arbeitsbedingungen die Geschäftsführung regelmäßig überprüfte. "
+          "Verantwortungsbewusstsein, Zuverlässigkeit und Entscheidungsfreudigkeit galten als "
+          "Führungseigenschaften, Weltanschauung dagegen als Privatangelegenheit. ") * 6
+
+
+def multilingual_project(make_project) -> Path:
+    """An English book with one entry written in German (``language: de``), with a portrait."""
+    return make_project({
+        "anthology.yaml": 'title: "Two Tongues"\neditor: "Ada Example"\nlanguage: en\n',
+        **entry_files("Ann Lee", "In English", "An English paragraph about management and leadership.\n"),
+        **entry_files("Jonas Weber", "Auf Deutsch", GERMAN, language="de", photo="jonas-weber.jpg"),
+        "contributions/jonas-weber.jpg": (REPO / "contributions" / "zoe-lindqvist.jpg").read_bytes(),
+    })
+
+
+def test_an_entry_in_another_language_is_marked_and_hyphenated_in_it(make_project, tmp_path):
+    """Matterhorn 11-004 / 11-006 (natural language of a passage): the German entry's Sect has
+    /Lang de (the book's stays the catalog's en), its portrait's alt text, in English, /Lang en;
+    its words are hyphenated by German rules and read back whole."""
+    result = build_book(multilingual_project(make_project), tmp_path / "book.pdf", layout="pocket", cache=False)
+    pdf = reader(result.output)
+    assert pdf.trailer["/Root"]["/Lang"] == "en"
+    langs = {e.get("/Lang") for e in structure_elements(pdf) if e["/S"] == "/Sect"}
+    assert langs == {None, "de"}
+    german = next(e for e in structure_elements(pdf) if e["/S"] == "/Sect" and e.get("/Lang") == "de")
+    figure = next(e for e in _descendants(german) if e["/S"] == "/Figure")
+    assert figure["/Alt"] == "Portrait of Jonas Weber" and figure["/Lang"] == "en"
+    text = "".join(page.extract_text() for page in pdf.pages)
+    cuts = re.findall(r"(\w+)\u00ad\s*(\w+)", text)
+    assert len(cuts) >= 5, "the pocket page must hyphenate the German compounds"
+    german_points = pyphen.Pyphen(lang="de_DE", left=2, right=3)
+    english_points = pyphen.Pyphen(lang="en_US", left=2, right=3)
+    for head, tail in cuts:
+        assert len(head) in german_points.positions(head + tail), (head, tail)
+    assert any(len(head) not in english_points.positions(head + tail) for head, tail in cuts)
+    rows = struct_tree(result.output)
+    assert " ".join(WORD.findall(GERMAN)) in " ".join(WORD.findall(reading_text(rows)))
+
+
+def _descendants(element):
+    for kid in element.get("/K", []):
+        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+        if isinstance(kid, DictionaryObject) and kid.get("/Type") == "/StructElem":
+            yield kid
+            yield from _descendants(kid)

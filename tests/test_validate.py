@@ -257,3 +257,13 @@ def test_a_figure_in_the_books_own_texts_is_warned_about(make_project):
     _, report = check_project(root)
     assert [(w.position.path.name, w.position.line, w.message) for w in report.warnings] == [
         ("intro.md", 3, "figure 'chart.png' is printed only in an entry; here only its caption is printed")]
+
+
+def test_an_entry_may_name_its_own_language_checked_like_the_books(make_project):
+    root = make_project({**entry("Ann Able", "T", "Words.", language="de-AT"),
+                         **entry("Bo Brand", "U", "Words.", language="German, mostly")})
+    lines, report = messages(root)
+    assert [line for line in lines if "BCP 47" in line] == [
+        "contributions/bo-brand.yaml:3:11: error: 'language' must be a BCP 47 language tag\n"
+        "    hint: for example en, en-GB, pl or vi"]
+    assert not report.errors[1:]

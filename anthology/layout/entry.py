@@ -31,8 +31,9 @@ PULL_QUOTE_AFTER = 2
 
 
 def layout_entry(entry: Entry, layout: Layout, language: str = "en") -> Piece:
-    """Render an entry to a standalone PDF without folios."""
+    """An entry on pages of its own, without folios, hyphenated in its language (else the book's, ``language``)."""
     c = entry.contribution
+    book_language, language = language, c.language or language
     styles = build_styles(layout, language)
     fallbacks = styles.fallbacks
     renderer = BlockRenderer(styles, layout.accent_color, layout.accent_color, c.slug)
@@ -45,7 +46,8 @@ def layout_entry(entry: Entry, layout: Layout, language: str = "en") -> Piece:
         NameBlock(text_paragraph(c.name, styles.name, fallbacks, Node("P")),
                   text_paragraph(affiliation, styles.affiliation, fallbacks, Node("P")) if affiliation else None,
                   photo, layout.photo_size, layout.accent_color, round_crop=layout.photo_shape == "circle",
-                  figure=Node("Figure", alt=f"Portrait of {c.name}")),
+                  figure=Node("Figure", alt=Words.of(book_language)("portrait_of", name=c.name),
+                              lang=book_language if language != book_language else "")),
         Spacer(1, styles.text.leading * 1.4),
     ]
     body = renderer.render(entry.blocks)

@@ -25,12 +25,16 @@ from ..fonts import KernedTextObject, StubFontCanvas
 
 
 class Node:
-    """A structure element of a piece, with its parent; only identity matters while drawing."""
+    """A structure element of a piece, with its parent; only identity matters while drawing.
 
-    __slots__ = ("alt", "parent", "role")
+    ``lang`` is its language where it differs from its surroundings' (a portrait's alt text, in the
+    book's language, in an entry written in another).
+    """
 
-    def __init__(self, role: str, parent: Node | None = None, alt: str = "") -> None:
-        self.role, self.parent, self.alt = role, parent, alt
+    __slots__ = ("alt", "lang", "parent", "role")
+
+    def __init__(self, role: str, parent: Node | None = None, alt: str = "", lang: str = "") -> None:
+        self.role, self.parent, self.alt, self.lang = role, parent, alt, lang
 
 
 class ArtifactPages:
@@ -59,7 +63,7 @@ class ArtifactPages:
         if number is None:
             parent = self._element(node.parent) if node.parent is not None else -1
             number = self._ids[id(node)] = len(self._elements)
-            self._elements.append([node.role, parent, node.alt])
+            self._elements.append([node.role, parent, node.alt, node.lang])
             self._keep.append(node)  # ids must stay unique while drawing: keep the nodes alive
         return number
 
@@ -110,7 +114,7 @@ class ArtifactPages:
         self._areas.append(self._element(node))
 
     def structure(self) -> str:
-        """The record, as JSON: elements ``[role, parent, alt]``, per page the element of each MCID,
+        """The record, as JSON: elements ``[role, parent, alt, lang]``, per page the element of each MCID,
         per page ``[element, description]`` of each link annotation, and the element of each LinkArea."""
         pages = self._pages[:-1] if not self._pages[-1] and len(self._pages) > 1 else self._pages
         links = self._links[: len(pages)]
