@@ -431,7 +431,7 @@ def _entry(entry: Entry, level: int, photo: str, w: Words, context: _Context, bo
     if affiliation:
         head += Markup('<p class="affiliation">{}</p>\n').format(affiliation)
     if c.status != "approved":
-        head += Markup('<p class="proof"{}>Proof: this entry is {} and not yet approved.</p>\n').format(own, c.status)
+        head += Markup('<p class="proof"{}>{}</p>\n').format(own, w(f"epub_proof_{c.status}"))
     about = Markup("")
     if c.bio or c.website:
         website = Markup('<p class="website"><a href="{0}">{0}</a></p>').format(c.website) if c.website else ""
@@ -461,11 +461,11 @@ def _index(entries: tuple[Entry, ...], label_of: dict[str, str], w: Words) -> Ma
 
 
 def _summary(config: BookConfig, entries: tuple[Entry, ...]) -> str:
+    """schema:accessibilitySummary, in the book's language."""
     photos = sum(1 for e in entries if e.contribution.photo)
-    return ("Reflowable text with a navigable table of contents mirroring the print edition, a heading "
-            "structure, and a page list giving the printed page numbers of the PDF edition. "
-            + (f"Each of the {photos} portrait photographs has a text alternative naming the person. " if photos
-               else "") + "Nothing flashes, moves or plays sound.")
+    w = config.words
+    return " ".join([w("epub_summary"), *([w.count("epub_portraits", photos)] if photos else []),
+                     w("epub_no_hazards")])
 
 
 def _style(layout: Layout) -> dict[str, str]:

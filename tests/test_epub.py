@@ -25,6 +25,7 @@ from anthology.cli import main
 from anthology.lastbuild import FORMATS
 from anthology.release import build_release
 from anthology.text import WORD
+from anthology.words import LANGUAGES, Words
 
 from .conftest import REPO, entry
 from .hostile import write_corpus
@@ -349,3 +350,34 @@ def test_an_entry_in_another_language_is_a_document_in_that_language(make_projec
     english = xml(files["EPUB/text/entry-ann-lee.xhtml"])
     assert english.get("lang") == english.get(lang) == "en"
     assert " ".join(WORD.findall(GERMAN)) in " ".join(WORD.findall(text_of(german)))
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_epubs_own_words_are_in_the_books_language(make_project, tmp_path, language):
+    """The navigation's hidden headings, the proof line, the PDF edition's name and the accessibility
+    summary come from the word table: no English left in a book in another language."""
+    root = make_project({
+        "anthology.yaml": f'title: "T"\neditor: "E"\nlanguage: {language}\n',
+        **entry("Ann Lee", "One", "Words.\n", status="draft", photo="ann-lee.jpg"),
+        **entry("Bo Chen", "Two", "Words.\n", status="proofed", photo="bo-chen.jpg"),
+        "contributions/ann-lee.jpg": (REPO / "contributions" / "zoe-lindqvist.jpg").read_bytes(),
+        "contributions/bo-chen.jpg": (REPO / "contributions" / "zoe-lindqvist.jpg").read_bytes(),
+    })
+    result = build_book(root, tmp_path / "book.epub", formats=("epub",), cache=False)
+    if language == "de":
+        epubcheck(result.edition_output)
+    words = Words.of(language)
+    files = members(result.edition_output)
+    nav = text_of(xml(files["EPUB/text/nav.xhtml"]))
+    assert words("epub_page_list") in nav and words("epub_landmarks") in nav
+    assert words("epub_proof_draft") in text_of(xml(files["EPUB/text/entry-ann-lee.xhtml"]))
+    assert words("epub_proof_proofed") in text_of(xml(files["EPUB/text/entry-bo-chen.xhtml"]))
+    package = files["EPUB/package.opf"].decode()
+    summary = " ".join([words("epub_summary"), words.count("epub_portraits", 2), words("epub_no_hazards")])
+    assert f"<meta property=\"schema:accessibilitySummary\">{summary}</meta>" in package.replace("&#39;", "'")
+    assert f", {words('epub_pdf_edition')}</dc:source>" in package
+    if language != "en":
+        english = Words.of("en")
+        for key in ("epub_page_list", "epub_landmarks", "epub_proof_draft", "epub_summary", "epub_no_hazards"):
+            assert english(key) not in nav + package + " ".join(d.decode() for d in files.values()
+                                                                if isinstance(d, bytes) and b"<html" in d[:400])
