@@ -546,3 +546,23 @@ def _metadata(pdf: pikepdf.Pdf, book: BookConfig) -> None:
     pdf.Root.Lang = pikepdf.String(book.language)
     pdf.Root.PageMode = Name.UseOutlines
     pdf.Root.ViewerPreferences = pikepdf.Dictionary(DisplayDocTitle=True)
+    xmp_metadata(pdf, book.title, [book.editor] if book.editor else [], book.language,
+                 time.strftime("%Y-%m-%dT%H:%M:%S+00:00", moment))
+
+
+def xmp_metadata(pdf: pikepdf.Pdf, title: str, creators: list[str], language: str, moment: str = "") -> None:
+    """The XMP packet PDF/UA asks for (a dc:title, which viewers show), as the Info dictionary says it.
+
+    It has no ``pdfuaid`` part: the book is tagged for PDF/UA but not validated against
+    all of it, so it does not claim conformance. No editing tool or time is added, so
+    the same inputs give the same bytes.
+    """
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        meta["dc:title"] = title
+        meta["dc:language"] = [language]
+        if creators:
+            meta["dc:creator"] = creators
+        if moment:
+            meta["xmp:CreateDate"] = meta["xmp:ModifyDate"] = moment
+        meta["xmp:CreatorTool"] = "anthology"
+        meta["pdf:Producer"] = "anthology (ReportLab, pikepdf)"

@@ -39,7 +39,7 @@ from pikepdf import Name, OutlineItem
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from . import __version__
-from .assemble import page_labels
+from .assemble import page_labels, xmp_metadata
 from .build import BuildResult, CheckedProject, build_book, slugify
 from .epub import make_epub
 from .fonts import font_runs
@@ -189,6 +189,7 @@ def extract(book: Book, line: TocLine, config: BookConfig) -> bytes:
             outline.root.append(OutlineItem(f"{line.name}: {line.headline}", 1))
         pdf.docinfo.Title = f"{line.name}: {line.headline} — {config.title}"
         pdf.docinfo.Author = line.name
+        xmp_metadata(pdf, str(pdf.docinfo.Title), [line.name], config.language)
         if Name.Subject in pdf.docinfo:
             del pdf.docinfo.Subject
         buffer = io.BytesIO()

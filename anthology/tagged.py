@@ -15,7 +15,7 @@ never skip a level.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import pikepdf
@@ -43,6 +43,7 @@ class _Tree:
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.pdf = pdf
         self.parent_tree: list[pikepdf.Object] = []
+        self.ids: dict[str, pikepdf.Object] = {}
         self.root = pdf.make_indirect(pikepdf.Dictionary(Type=Name.StructTreeRoot))
         self.document = self.element("Document", self.root)
         self.root.K = pikepdf.Array([self.document])
@@ -55,6 +56,12 @@ class _Tree:
         if page is not None:
             element.Pg = page
         return self.pdf.make_indirect(element)
+
+    def identify(self, element: pikepdf.Object) -> pikepdf.String:
+        """A new ID for ``element``, noted for the IDTree."""
+        name = f"note-{len(self.ids) + 1}"
+        self.ids[name] = element
+        return pikepdf.String(name)
 
     def child(self, holder: pikepdf.Object, role: str, alt: str = "",
               page: pikepdf.Object | None = None) -> pikepdf.Object:
@@ -91,6 +98,11 @@ def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels
         nums += [key, value]
     tree.root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
     tree.root.ParentTreeNextKey = len(tree.parent_tree)
+    if tree.ids:
+        ids = pikepdf.NameTree.new(pdf)
+        for name, element in tree.ids.items():
+            ids[name] = element
+        tree.root.IDTree = ids.obj
     pdf.Root.StructTreeRoot = tree.root
     pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
     for page in pdf.pages:
@@ -113,6 +125,10 @@ def _graft_piece(tree: _Tree, piece: Piece, start: int, top: pikepdf.Object, shi
             made[number] = tree.child(holder, role, alt, None if page is None else pages[page].obj)
             if lang:
                 made[number].Lang = pikepdf.String(lang)
+            if role == "Note":  # PDF/UA: every Note has an ID, found through the IDTree
+                made[number].ID = tree.identify(made[number])
+            elif role == "TH":  # the header of the cells below it
+                made[number].A = pikepdf.Dictionary(O=Name.Table, Scope=Name.Column)
             if page is not None:
                 first_page[number] = page
         return made[number]
@@ -186,4 +202,19 @@ def keep_only(pdf: pikepdf.Pdf, first: int, end: int) -> None:
     for key in sorted(keys):
         nums += [key, before[key]]
     root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
+    if Name.IDTree in root:  # only the entry's notes
+        ids = pikepdf.NameTree.new(pdf)
+        for element in _elements(section):
+            if Name.ID in element:
+                ids[str(element.ID)] = element
+        root.IDTree = ids.obj
+
+
+def _elements(element: pikepdf.Object) -> Iterator[pikepdf.Object]:
+    """``element`` and every structure element below it."""
+    yield element
+    kids = element.get(Name.K)
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []:
+        if isinstance(kid, pikepdf.Dictionary) and kid.get(Name.Type) == Name.StructElem:
+            yield from _elements(kid)
 

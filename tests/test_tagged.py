@@ -4,12 +4,15 @@ artifacts, alt text, links. Each test names the Matterhorn Protocol failure cond
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
+import pikepdf
 import pyphen
 import pytest
 from pypdf import PdfReader
@@ -94,7 +97,7 @@ def test_every_body_word_is_in_the_structure_in_order_inside_p_h_or_list_items(s
 
 
 def test_list_items_carry_their_bullet_or_number_as_a_label(sample_book):
-    """Matterhorn 16-001 (a list tagged wrongly): each LI is an Lbl reading its bullet or number, then its LBody."""
+    """Matterhorn checkpoint 16 (lists): each LI is an Lbl reading its bullet or number, then its LBody."""
     rows = struct_tree(sample_book.output)
     labels = []
     for index, (depth, element, _) in enumerate(rows):
@@ -142,7 +145,8 @@ def test_every_headshot_is_a_figure_with_its_alt_text(sample_book):
 
 
 def test_the_document_is_marked_titled_with_its_language_and_tab_order(sample_book):
-    """Matterhorn 06-001 (MarkInfo), 07-001 (DisplayDocTitle), 11-001 (Lang), 19-003 (Tabs /S)."""
+    """PDF/UA-1 7.1 (/MarkInfo /Marked), Matterhorn 07-001 (DisplayDocTitle), checkpoint 11 (/Lang) and
+    28-008/28-009 (every page /Tabs /S)."""
     pdf = reader(sample_book.output)
     root = pdf.trailer["/Root"]
     assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
@@ -150,6 +154,34 @@ def test_the_document_is_marked_titled_with_its_language_and_tab_order(sample_bo
     assert root["/ViewerPreferences"]["/DisplayDocTitle"]
     assert pdf.metadata.title == "Lead or Manage?"
     assert all(page["/Tabs"] == "/S" for page in pdf.pages)
+
+
+def test_table_header_cells_say_they_head_their_column(sample_book):
+    """Matterhorn 15-003 (a TH without a Scope attribute, in a table without Headers and IDs)."""
+    ths = [e for e in structure_elements(reader(sample_book.output)) if e["/S"] == "/TH"]
+    assert ths and all(th["/A"]["/O"] == "/Table" and th["/A"]["/Scope"] == "/Column" for th in ths)
+
+
+def test_xmp_metadata_has_the_title_and_no_conformance_claim(sample_book):
+    """Matterhorn 06-001 (no XMP metadata stream) and 06-003 (no dc:title in it); no pdfuaid part,
+    since the book is not validated against all of PDF/UA (06-002 is left failing on purpose)."""
+    with pikepdf.open(sample_book.output) as pdf:
+        meta = pdf.open_metadata()
+        assert meta["dc:title"] == "Lead or Manage?"
+        assert list(meta["dc:creator"]) == ["Marguerite Okonkwo-Hale"] and set(meta["dc:language"]) == {"en"}
+        assert "pdfuaid" not in pdf.Root.Metadata.read_bytes().decode()
+
+
+def test_an_independent_pdf_ua_checker_finds_only_the_claim_we_do_not_make(sample_book):
+    """pdfua (PyPI, on qpdf; 16 of the 106 machine-checkable PDF/UA-1 rules): no error, and its one
+    warning is UA-28-004, the pdfuaid claim the book does not make. (Its UA-14-001, empty headings,
+    fails with its own error on any heading whose /K is an array, and is reported as skipped.)"""
+    done = subprocess.run([sys.executable, "-m", "pdfua", "check", "--format", "json", str(sample_book.output)],
+                          capture_output=True, text=True, timeout=300)
+    report = json.loads(done.stdout)
+    assert report["summary"]["errors"] == 0, report["findings"]
+    assert [f["rule_id"] for f in report["findings"]] == ["UA-28-004"], report["findings"]
+    assert report["summary"]["rules_run"] >= 11
 
 
 def test_headings_never_skip_a_level(sample_book):
@@ -225,8 +257,19 @@ def marked_content_of(element: DictionaryObject) -> set[tuple[int, int]]:
     return found
 
 
+def test_every_note_has_an_id_found_through_the_id_tree(sample_book):
+    """Matterhorn 19-003 (a Note tag without an ID)."""
+    with pikepdf.open(sample_book.output) as pdf:
+        notes = [e for e in _descendants(pdf.Root.StructTreeRoot) if e.get("/S") == "/Note"]
+        assert notes
+        ids = [str(note.ID) for note in notes]
+        assert len(set(ids)) == len(ids)
+        tree = pikepdf.NameTree(pdf.Root.StructTreeRoot.IDTree)
+        assert all(tree[name].objgen == note.objgen for name, note in zip(ids, notes, strict=True))
+
+
 def test_every_link_is_in_the_structure_with_a_description(sample_book):
-    """Matterhorn 28-011 (a link annotation not nested in a Link element) and 28-008? (no /Contents)."""
+    """Matterhorn 28-011 (a link annotation not nested in a Link element) and 28-012 (no /Contents)."""
     pdf = reader(sample_book.output)
     tree = pdf.trailer["/Root"]["/StructTreeRoot"]["/ParentTree"]["/Nums"]
     by_key = dict(zip(tree[::2], tree[1::2], strict=True))
@@ -268,7 +311,7 @@ def multilingual_project(make_project) -> Path:
 
 
 def test_an_entry_in_another_language_is_marked_and_hyphenated_in_it(make_project, tmp_path):
-    """Matterhorn 11-004 / 11-006 (natural language of a passage): the German entry's Sect has
+    """Matterhorn checkpoint 11 (natural language of a passage): the German entry's Sect has
     /Lang de (the book's stays the catalog's en), its portrait's alt text, in English, /Lang en;
     its words are hyphenated by German rules and read back whole."""
     result = build_book(multilingual_project(make_project), tmp_path / "book.pdf", layout="pocket", cache=False)
@@ -292,8 +335,10 @@ def test_an_entry_in_another_language_is_marked_and_hyphenated_in_it(make_projec
 
 
 def _descendants(element):
-    for kid in element.get("/K", []):
+    """Every structure element below ``element`` (read with pypdf or pikepdf)."""
+    kids = element.get("/K", [])
+    for kid in kids if isinstance(kids, list | pikepdf.Array) else [kids]:
         kid = kid.get_object() if hasattr(kid, "get_object") else kid
-        if isinstance(kid, DictionaryObject) and kid.get("/Type") == "/StructElem":
+        if isinstance(kid, DictionaryObject | pikepdf.Dictionary) and kid.get("/Type") == "/StructElem":
             yield kid
             yield from _descendants(kid)
