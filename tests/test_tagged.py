@@ -48,8 +48,8 @@ def struct_tree(path) -> list[tuple[int, str, str]]:
         content = line.strip()
         if content.startswith('"'):
             rows[-1][2] += content[1:-1]
-        elif content:
-            rows.append([depth, content.split(" ")[0], ""])
+        elif content and not content.startswith("/"):  # an element ("TH:" when attributes follow)
+            rows.append([depth, content.split(" ")[0].rstrip(":"), ""])
     return [tuple(row) for row in rows]
 
 
