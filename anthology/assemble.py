@@ -515,7 +515,12 @@ def _own_streams(page: pikepdf.Object, copied: set[tuple[int, int]]) -> None:
             item.write(item.read_raw_bytes(), filter=kind, decode_parms=item.get(Name.DecodeParms))
             if kind is not None:
                 item.Filter = kind  # write() shortens a one-filter array to the name
-        stack.extend(value for key, value in item.items() if key not in ("/Parent", "/Filter", "/DecodeParms"))
+        stack.extend(value for key, value in item.items() if key not in _NOT_WALKED)
+
+
+_NOT_WALKED = frozenset({"/Parent", "/P", "/Filter", "/DecodeParms", "/Font"})
+"""Keys :func:`_own_streams` does not follow: back to the page tree or structure, and fonts (already the
+book's own copies, taken from the font carrier)."""
 
 
 def page_labels(pdf: pikepdf.Pdf, labels: Sequence[PageRange]) -> None:
