@@ -308,6 +308,18 @@ def test_soft_hyphens_survive_breaking_again_at_another_width():
     assert ends and set(ends) <= {"counter", "counterrevolution"}, ends
 
 
+def test_a_soft_hyphenated_word_longer_than_a_page_breaks_only_at_its_soft_hyphens():
+    """A word cut on many lines keeps its soft hyphens piece by piece: the page split used to hand the
+    next page a piece with the whole word's positions (an IndexError, or breaks between other letters)."""
+    word = "abc\u00ad" * 400
+    pdf = _pdf([SetParagraph("Start " + word + " end.", _style(firstLineIndent=0))], width=110)
+    lines = [line[3].strip().rstrip("\ufffe\u00ad-") for line in _lines(pdf)]
+    inside = [line for line in lines if set(line) <= set("abc")]
+    assert len({page for page, *_ in _lines(pdf)}) > 2 and len(inside) > 40
+    assert all(line.startswith("a") and line.endswith("c") for line in inside), inside
+    assert "".join(line.removeprefix("Start ").removesuffix(" end.") for line in lines) == "abc" * 400
+
+
 def test_every_word_survives_hyphenation_in_order():
     pdf = _pdf([SetParagraph(TEXT, _style())], width=160)
     text = " ".join(pypdfium2.PdfDocument(pdf)[p].get_textpage().get_text_range()

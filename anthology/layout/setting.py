@@ -325,7 +325,9 @@ def _rejoined(words: list) -> list:  # type: ignore[type-arg]
             pairs = [(f, str(t)) for f, t in head[1:]]
             if head.hyphen and pairs and pairs[-1][1].endswith((HYPHEN, SOFT_HYPHEN)):
                 pairs[-1] = (pairs[-1][0], pairs[-1][1][:-1])
-            joined = _remember(type(word)([0, *pairs, *((f, str(t)) for f, t in word[1:])]), _soft_hyphens(word))
+            seen = sum(len(t) for _, t in pairs)
+            shy = tuple(sorted({*_soft_hyphens(head), *(seen + at for at in _soft_hyphens(word))}))
+            joined = _remember(type(word)([0, *pairs, *((f, str(t)) for f, t in word[1:])]), shy)
             if isinstance(word, _Piece):
                 joined.hyphen = word.hyphen
             word, head = joined, None
@@ -422,13 +424,15 @@ class _Paragraph:
                 done = 0
                 for at, hyphen in sorted(cuts[index]):
                     head, pairs = _cut([0, *pairs], at - done)
-                    done = at
                     if hyphen:
                         head[-1] = (head[-1][0], head[-1][1] + HYPHEN)
                     drawn = _drawn(head, _Piece)
-                    piece = _remember(_soft_hyphen(drawn) if hyphen else drawn, shy)
+                    piece = _remember(_soft_hyphen(drawn) if hyphen else drawn,
+                                      tuple(p - done for p in shy if done <= p <= at))
                     piece.hyphen = hyphen
                     out += [piece, _mark(head[-1][0], mark_width, hyphen, ragged=(index, at) in self.ragged)]
+                    done = at
+                shy = tuple(p - done for p in shy if p >= done)
             if _is_break(word):
                 out.append(word)
                 continue
@@ -554,7 +558,8 @@ def _pieces(runs: tuple[tuple[str, float, str], ...], width: float, language: st
         elif char == ZERO_WIDTH_SPACE and i > 0:
             cuts[i + 1] = (0.0, 0)  # the author's own break opportunity: free, and nothing added
     for point in shy:
-        cuts.setdefault(point, (hyphen, HYPHEN_PENALTY))
+        if 0 < point < len(text):  # a piece of a cut word keeps its ends (at 0 or its length) as reminders
+            cuts.setdefault(point, (hyphen, HYPHEN_PENALTY))
     if language and len(text) >= 5 and not shy:
         for point in _hyphen_points(language, text):
             if point not in cuts and text[point - 1].isalpha():
