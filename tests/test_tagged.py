@@ -342,3 +342,18 @@ def _descendants(element):
         if isinstance(kid, DictionaryObject | pikepdf.Dictionary) and kid.get("/Type") == "/StructElem":
             yield kid
             yield from _descendants(kid)
+
+
+def test_a_broken_code_line_reads_back_as_written_its_continuation_mark_an_artifact(make_project, tmp_path):
+    """Matterhorn 01-005 the other way round: the ↪ that ends a code line broken to fit is drawn for the eye
+    only, so it is an artifact, and the line reads back whole (no mark, no space where it was cut)."""
+    line = "total = " + "+".join(f"parcel_weight_{n}" for n in range(12))
+    project = make_project(entry_files("Cody Lines", "Long Code", f"Before.\n\n```\n{line}\ny = 1\n```\n\nAfter.\n"))
+    result = build_book(project, tmp_path / "book.pdf", cache=False)
+    pdf = reader(result.output)
+    assert_all_marked(pdf)
+    drawn = "".join(page.extract_text() for page in pdf.pages)
+    assert "\u21aa" in drawn, "the line must be long enough to be broken"
+    text = "".join(t for _, _, t in struct_tree(result.output))
+    assert "\u21aa" not in text
+    assert line.replace(" ", "\u00a0") in text.replace(" ", "\u00a0")

@@ -39,7 +39,7 @@ from ..model import (
 )
 from .setting import SetParagraph
 from .styles import Styles
-from .tagging import Node, marked
+from .tagging import CONTINUATION, Node, marked
 
 
 def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str,
@@ -497,8 +497,6 @@ class TableFlowable(PerWidth):
         return TaggedParagraph("<br/>".join(lines), self.rows[-1][0].style, Node("P", self.node))
 
 
-CONTINUATION = "↪"
-"""Ends a code line that had to be broken to fit the frame (IBM Plex Mono draws it)."""
 _CODE_BREAKS = " /?&=_.-,;:)]}"
 
 

@@ -48,6 +48,7 @@ class ArtifactPages:
         self._areas: list[int] = []
         self._depth = 0
         self._current: int | None = None
+        self._tag = ""
         self._keep: list[Node] = []
 
     def showPage(self) -> None:
@@ -85,7 +86,7 @@ class ArtifactPages:
         self._pages[-1].append(element)
         tag = node.role if node.role in _MARKED_ROLES else "Span"
         self._code.append(f"EMC /{tag} <</MCID {mcid}>> BDC")  # type: ignore[attr-defined]
-        self._depth, self._current = 1, element
+        self._depth, self._current, self._tag = 1, element, tag
         try:
             yield
         finally:
@@ -109,6 +110,13 @@ class ArtifactPages:
     def beginText(self, x: float = 0, y: float = 0, direction: str | None = None) -> PDFTextObject:
         return _SpacedText(self, x, y, direction=direction)
 
+    def drawn_only(self) -> tuple[str, str]:
+        """What a text object writes around a mark drawn for the eye only (inside the current element):
+        the element's marked content ends, the mark is an artifact, and the element goes on under a new MCID."""
+        assert self._current is not None
+        self._pages[-1].append(self._current)
+        return "EMC /Artifact BMC", f"EMC /{self._tag} <</MCID {len(self._pages[-1]) - 1}>> BDC"
+
     def note_area(self, node: Node) -> None:
         """A link assembly will add (a contents or index line), in the order of the piece's LinkAreas."""
         self._areas.append(self._element(node))
@@ -129,11 +137,21 @@ class _SpacedText(KernedTextObject):
     drawing order; ReportLab ends a line without a space, which would glue the
     last word of a line to the first of the next. A trailing space draws
     nothing. Lines ending in a hyphen (a word broken there) or a slash (an address broken there) get none.
+    A code line's continuation mark is drawn as an artifact, so the code reads back as written.
     """
 
     _last = " "
 
     def _textOut(self, text: str, TStar: int = 0) -> None:  # ReportLab's names
+        if text == CONTINUATION and isinstance(self._canvas, ArtifactPages) and self._canvas._current is not None:
+            before, after = self._canvas.drawn_only()
+            self._code.append(before)
+            super()._textOut(text, 0)
+            self._code.append(after)
+            self._last = text
+            if not TStar:
+                return
+            text = ""
         if text:
             self._last = text[-1]
         if TStar and not self._last.endswith(_NO_SPACE_AFTER):
@@ -143,7 +161,10 @@ class _SpacedText(KernedTextObject):
         super()._textOut(text, TStar)
 
 
-_NO_SPACE_AFTER = (" ", "-", "\u00ad", "\u2010", "\u2011", "/")
+CONTINUATION = "↪"
+"""Ends a code line that had to be broken to fit the frame (IBM Plex Mono draws it); not part of the code."""
+
+_NO_SPACE_AFTER = (" ", "-", "\u00ad", "\u2010", "\u2011", "/", CONTINUATION)
 
 _MARKED_ROLES = {"P", "H1", "H2", "H3", "H4", "Lbl", "LBody", "Figure", "Span", "Reference", "Code"}
 """Roles used as the tag of marked content itself; others are marked as Span and named by the element."""
