@@ -180,6 +180,36 @@ def test_space_factors_follow_tex():
     assert _space_factor("end.") == _space_factor("end.\u201d") == _space_factor("(yes!)") == 3.0
     assert _space_factor("word,") == 1.25
     assert _space_factor("U.S.") == _space_factor("J.") == _space_factor("word") == 1.0
+    assert _space_factor("Really...") == _space_factor("Truly\u2026") == _space_factor("asked?!") == 3.0
+
+
+@pytest.mark.parametrize("word", ["e.g.", "i.e.", "p.", "pp.", "p.m.", "Dr.", "Mr.", "(cf.", "Fig."])
+def test_an_abbreviations_full_stop_ends_no_sentence(word):
+    assert _space_factor(word) == 1.0
+
+
+def test_a_sentence_end_before_a_lowercase_word_is_none():
+    assert _space_factor("end.\u201d", lower_next=True) == _space_factor("then\u2026", lower_next=True) == 1.0
+    assert _space_factor("said:", lower_next=True) == 2.0
+
+
+ABBREVIATED = ("Meet Dr. Smith at the office at nine, e.g. near the corridor, see p. 14 and pp. 20 of the "
+               "ledger, then “Stop!” she said at 3 p.m. and left. ") * 6
+
+
+def test_abbreviations_get_ordinary_gaps_on_the_page():
+    """On a stretched line the gap after "Dr.", "e.g.", "p.", "p.m." or a “Stop!” inside a sentence is
+    an ordinary gap: TeX's space factors widened them like sentence ends (a visible hole)."""
+    checked = 0
+    for gaps in _gaps(_pdf([SetParagraph(ABBREVIATED, _style())], width=240))[:-1]:
+        ordinary = statistics.median(gap for word, gap in gaps if word[-1].isalpha())
+        for word, gap in gaps:
+            if word in ("Dr.", "e.g.", "p.", "pp.", "p.m.", "Stop!\u201d"):
+                assert gap == pytest.approx(ordinary, abs=0.1), (word, gaps)
+                checked += 1
+            elif word == "left." and abs(ordinary - stringWidth(" ", _style().fontName, 11)) > 0.3:
+                assert gap > ordinary + 0.2  # a true sentence end still opens first
+    assert checked >= 10
 
 
 @pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\u00ad"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -278,23 +279,49 @@ def _widened(text: str, font_name: str, font_size: float, extra: float) -> Shape
     return ShapedStr(str(glyphs), shapeData=data)
 
 
-SPACE_FACTORS = {".": 3.0, "?": 3.0, "!": 3.0, ":": 2.0, ";": 1.5, ",": 1.25}
+SPACE_FACTORS = {".": 3.0, "?": 3.0, "!": 3.0, "\u2026": 3.0, ":": 2.0, ";": 1.5, ",": 1.25}
 """TeX's space factors (plain TeX's ``\\nonfrenchspacing`` sfcodes ÷ 1000): the space after a word
 ending so stretches this many times more than an ordinary space and shrinks as many times less,
 so a loose line opens at its sentence and clause ends first and its ordinary gaps stay closer to
 their width. The space itself keeps its natural width (no wide sentence space)."""
+SENTENCE_ENDS = ".?!\u2026"
 CLOSERS = "\"')]}\u2019\u201d\u00bb"
 """Closing quotes and brackets are transparent, as their sfcode 0 makes them in TeX: "end.”" ends a sentence."""
+OPENERS = "\"'([{\u2018\u201c\u00ab\u00bf\u00a1"
+TITLES = frozenset({"Dr", "Mr", "Mrs", "Ms", "Mx", "Prof", "St", "Sr", "Sra", "Srta", "Jr", "Hr", "Fr", "Mme",
+                    "Mlle", "Mt", "Rev", "Gen", "Capt", "Col", "Lt", "Sgt", "Fig", "Figs", "No", "Nos", "Nr",
+                    "Vol", "Vols", "Ch", "Sec", "Eq", "pp", "ca", "vs", "cf"})
+"""Abbreviations written before a name or a number ("Dr. Smith", "Fig. 3"), whose full stop ends no sentence.
+TeX needs an author's ``Dr.\\ Smith`` for these; a contributor writing Markdown cannot say it."""
+_ABBREVIATION = re.compile(r"(?:^|[^\w.])[^\W\d_](?:\.[^\W\d_]+)*\.$")
+"""One letter and a full stop ("p.", "s."), or letters between full stops ("e.g.", "i.e.", "p.m.")."""
 
 
-def _space_factor(text: str) -> float:
+def _space_factor(text: str, lower_next: bool = False) -> float:
     """The space factor after a word: 1 unless it ends in punctuation; 1 after an uppercase letter's full
-    stop (an initial, "J. Smith", or "U.S."), as TeX's sfcode 999 of capitals makes it."""
+    stop (an initial, "J. Smith", or "U.S."), as TeX's sfcode 999 of capitals makes it.
+
+    A full stop, question or exclamation mark, or ellipsis ends no sentence when the next word starts
+    in lowercase (``lower_next``: "e.g. near", "“Stop!” he said", "and then… nothing"), nor after an
+    abbreviation ("p. 14", "Dr. Smith", "3 p.m. Then"): TeX would widen those gaps, visibly,
+    on a loose line.
+    """
     core = text.rstrip(CLOSERS)
     if len(core) < 2:
         return 1.0
     factor = SPACE_FACTORS.get(core[-1], 1.0)
-    return 1.0 if factor > 1 and core[-2].isupper() else factor
+    if factor == 1.0 or core[-2].isupper():
+        return 1.0
+    if core[-1] in SENTENCE_ENDS and (lower_next or core[-1] == "." and (
+            _ABBREVIATION.search(core) or core[:-1].lstrip(OPENERS) in TITLES)):
+        return 1.0
+    return factor
+
+
+def _starts_lowercase(word: list) -> bool:  # type: ignore[type-arg]
+    """Whether ``word`` (a ReportLab word) starts with a lowercase letter, opening quotes and brackets aside."""
+    text = "".join(str(t) for f, t in word[1:] if not hasattr(f, "cbDefn")).lstrip(OPENERS)
+    return text[:1].islower()
 
 
 def _soft_hyphen(word: list) -> list:  # type: ignore[type-arg]
@@ -374,11 +401,15 @@ class _Paragraph:
             shy = _soft_hyphens(word)
             if shy:
                 self.shy[index] = shy
-            found = measured.get((runs, spaced, shy))
+            # a sentence end before a lowercase word is none (see _space_factor): the next word is part of the key
+            lower_next = (spaced is not None and bool(runs) and runs[-1][2].rstrip(CLOSERS)[-1:] in SENTENCE_ENDS
+                          and index + 1 < len(words) and _starts_lowercase(words[index + 1]))
+            found = measured.get((runs, spaced, shy, lower_next))
             if found is None:
                 if len(measured) >= 65536:
                     measured.clear()
-                found = measured[runs, spaced, shy] = _word_chunk(runs, spaced, shy, setting, shortest)
+                found = measured[runs, spaced, shy, lower_next] = _word_chunk(runs, spaced, shy, lower_next,
+                                                                              setting, shortest)
             chunk, cuts, ragged, wider = found
             items += chunk
             origin += zip(repeat(index), cuts, strict=False)
@@ -486,7 +517,7 @@ def _measured(setting: Setting, shortest: float) -> dict:  # type: ignore[type-a
 
 
 def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, float] | None, shy: tuple[int, ...],
-                setting: Setting, shortest: float) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...],
+                lower_next: bool, setting: Setting, shortest: float) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...],
                                           tuple[float, float] | None]:
     """A word's items with the glue after it (``spaced``: the face of the space that follows, if one does),
     where each item stands (see :func:`_word_items`), and what its space factor adds to that glue.
@@ -500,7 +531,8 @@ def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, flo
         return items, cuts, ragged, None
     space = _shaped(" ", *spaced)[0]
     stretch, shrink = (space * setting.stretch, space * setting.shrink) if setting.justify else (0, 0)
-    factor = _space_factor("".join(run[2] for run in runs)) if setting.space_factors and (stretch or shrink) else 1.0
+    factor = (_space_factor("".join(run[2] for run in runs), lower_next)
+              if setting.space_factors and (stretch or shrink) else 1.0)
     wider = (stretch * (factor - 1), shrink * (1 - 1 / factor)) if factor != 1.0 else None
     return (*items, Glue(space, stretch * factor, shrink / factor)), (*cuts, -1), ragged, wider
 
