@@ -312,8 +312,8 @@ def _space_factor(text: str, lower_next: bool = False) -> float:
     factor = SPACE_FACTORS.get(core[-1], 1.0)
     if factor == 1.0 or core[-2].isupper():
         return 1.0
-    if core[-1] in SENTENCE_ENDS and (lower_next or core[-1] == "." and (
-            _ABBREVIATION.search(core) or core[:-1].lstrip(OPENERS) in TITLES)):
+    abbreviation = core[-1] == "." and bool(_ABBREVIATION.search(core) or core[:-1].lstrip(OPENERS) in TITLES)
+    if core[-1] in SENTENCE_ENDS and (lower_next or abbreviation):
         return 1.0
     return factor
 
