@@ -517,8 +517,8 @@ def _measured(setting: Setting, shortest: float) -> dict:  # type: ignore[type-a
 
 
 def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, float] | None, shy: tuple[int, ...],
-                lower_next: bool, setting: Setting, shortest: float) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...],
-                                          tuple[float, float] | None]:
+                lower_next: bool, setting: Setting, shortest: float
+                ) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...], tuple[float, float] | None]:
     """A word's items with the glue after it (``spaced``: the face of the space that follows, if one does),
     where each item stands (see :func:`_word_items`), and what its space factor adds to that glue.
 
