@@ -350,6 +350,16 @@ def test_a_soft_hyphenated_word_longer_than_a_page_breaks_only_at_its_soft_hyphe
     assert "".join(line.removeprefix("Start ").removesuffix(" end.") for line in lines) == "abc" * 400
 
 
+@pytest.mark.parametrize("alone", ["\u00ad", "\u00ad\u00ad\u00ad"])
+def test_a_word_of_soft_hyphens_alone_adds_no_second_space(alone):
+    """"and \u00ad alone" is two words to a reader: the invisible word between used to draw a second space."""
+    text = f"Short words and {alone} alone, then more words to end the line."
+    gaps = _gaps(_pdf([SetParagraph(text, _style(setting=Setting(justify=False), alignment=0))]))[0]
+    space = stringWidth(" ", _style().fontName, 11)
+    assert [word for word, _ in gaps][:4] == ["Short", "words", "and", "alone,"]
+    assert all(gap == pytest.approx(space, abs=0.1) for _, gap in gaps), gaps
+
+
 def test_every_word_survives_hyphenation_in_order():
     pdf = _pdf([SetParagraph(TEXT, _style())], width=160)
     text = " ".join(pypdfium2.PdfDocument(pdf)[p].get_textpage().get_text_range()

@@ -122,6 +122,11 @@ def _soft_hyphens(word: list) -> tuple[int, ...]:  # type: ignore[type-arg]
     return tuple(at for at in positions if 0 < at < seen)
 
 
+def _only_soft_hyphens(word: list) -> bool:  # type: ignore[type-arg]
+    """Whether ``word`` was nothing but soft hyphens ("and \u00ad alone"): kept, it drew a second space."""
+    return isinstance(word, _SHYWord) and not any(str(t) or hasattr(f, "cbDefn") for f, t in word[1:])
+
+
 def _remember(word: list, shy: tuple[int, ...]) -> list:  # type: ignore[type-arg]
     if shy:
         word.kp_shy = shy  # type: ignore[attr-defined]
@@ -773,7 +778,7 @@ class SetParagraph(RLParagraph):
                 return self._lines(widths)
             words = _rejoined(words)
         else:
-            words = _getFragWords(frags, widths[0])
+            words = [w for w in _getFragWords(frags, widths[0]) if not _only_soft_hyphens(w)]
         if not words:
             return super().breakLines(width)
         paragraph = _Paragraph(words, setting, min(widths))
