@@ -37,14 +37,19 @@ FORMATS = ("pdf", "epub")
 """What a build can write (``--format all``)."""
 PACKAGE = Path(__file__).parent
 _SKIPPED_FOLDERS = {"dist", "__pycache__", "node_modules"}
+"""Left out at the project's top level only: ``contributions/dist/`` can hold an entry's photo."""
 
 Status = tuple[int, int, int, int, int, int]
 """(size, modification ns, change ns, inode, device, mode) of a file, as ``lstat`` gives it."""
 
 
 def _status(path: Path | str) -> Status | None:
+    """A file's status; a link's is its target's (what a build reads through it), or its own if broken."""
     try:
         s = os.lstat(path)
+        if stat.S_ISLNK(s.st_mode):
+            with contextlib.suppress(OSError):
+                s = os.stat(path)
     except OSError:
         return None
     return (s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino, s.st_dev, s.st_mode)
@@ -66,13 +71,17 @@ def _trusted(status: Status | None, taken: int) -> bool:
 def project_files(root: Path) -> Iterator[tuple[str, str]]:
     """Every file the book could be made from: (name relative to ``root`` with ``/``, path), in a fixed order.
 
-    Hidden files and folders, ``dist/``, ``__pycache__`` and ``node_modules``
-    are left out (the outputs and caches live there); links are listed, never followed.
+    Hidden files and folders, and the top-level ``dist/``, ``__pycache__`` and
+    ``node_modules`` are left out (the outputs and caches live there). A link to a
+    folder is listed as a file, never walked into (see :func:`_status`).
     """
     base = os.path.join(str(root), "")
     for folder, subfolders, files in os.walk(base):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
-        for name in sorted(f for f in files if not f.startswith(".")):
+        top = folder == base
+        linked = [d for d in subfolders if not d.startswith(".") and os.path.islink(os.path.join(folder, d))]
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in linked
+                               and not (top and d in _SKIPPED_FOLDERS))
+        for name in sorted([f for f in files if not f.startswith(".")] + linked):
             path = os.path.join(folder, name)
             yield path[len(base):].replace(os.sep, "/"), path
 
@@ -90,8 +99,12 @@ class InputState:
         known = previous.get("files") if isinstance(previous, dict) else None
         known = known if isinstance(known, dict) else {}
         self.files: dict[str, list] = {}  # type: ignore[type-arg]
+        self.certain = True
+        """False when a link leads into a folder: what it holds is not listed, so no build may be skipped."""
         for name, path in project_files(root):
             status, sha, trusted = _status(path), None, False
+            if status is not None and stat.S_ISDIR(status[5]):
+                self.certain = False
             if status is not None and stat.S_ISREG(status[5]):  # never follow a link out, never block on a FIFO
                 old = known.get(name)
                 if isinstance(old, list) and len(old) == 3 and old[2] is True and old[0] == list(status):
@@ -105,6 +118,8 @@ class InputState:
     def digest(self, options: dict[str, object], program: str) -> str:
         """A hash of every file (its name, and the bytes of a regular one), the options and ``program``."""
         digest = hashlib.sha256(program.encode() + json.dumps(options, sort_keys=True).encode())
+        if not self.certain:
+            digest.update(os.urandom(16))
         for name, (_, sha, _) in self.files.items():
             digest.update(name.encode() + b"\0")
             if sha is not None:
@@ -121,7 +136,7 @@ def inputs_digest(root: Path, options: dict[str, object]) -> str:
     """
     from .cache import program_fingerprint
 
-    return InputState(root).digest(options, program_fingerprint())
+    return InputState(root).digest(options | _environment(), program_fingerprint())
 
 
 def read_record(folder: Path | None) -> dict | None:  # type: ignore[type-arg]
@@ -129,16 +144,22 @@ def read_record(folder: Path | None) -> dict | None:  # type: ignore[type-arg]
         return None
     try:
         record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # unreadable, damaged, or nested past the parser's depth
         return None
     return record if isinstance(record, dict) else None
 
 
 def build_options(output: Path | None, *, skip_invalid: bool, fit: bool, for_print: bool, layout: str | None,
                   final: bool, formats: tuple[str, ...]) -> dict[str, object]:
-    """The options that change what a build writes, as they are recorded."""
+    """The options that change what a build writes (the environment's among them), as they are recorded."""
     return {"skip_invalid": skip_invalid, "fit": fit, "for_print": for_print, "layout": layout,
-            "output": str(output.resolve()) if output else None, "final": final, "formats": sorted(formats)}
+            "output": str(output.resolve()) if output else None, "final": final, "formats": sorted(formats),
+            **_environment()}
+
+
+def _environment() -> dict[str, object]:
+    """What the environment changes in the files written: the dates stamped into the PDF, EPUB and site."""
+    return {"SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH")}
 
 
 def unchanged_outputs(root: Path, options: dict[str, object]) -> list[Path]:
@@ -162,6 +183,8 @@ def unchanged_outputs(root: Path, options: dict[str, object]) -> list[Path]:
             if now is None or status is None:
                 if now != status:
                     return []
+            elif stat.S_ISDIR(now[5]):
+                return []  # a link into a folder: what it holds is not listed
             elif not stat.S_ISREG(now[5]) or not stat.S_ISREG(status[5]):
                 if stat.S_IFMT(now[5]) != stat.S_IFMT(status[5]):
                     return []  # a link or special file is named, never read: only its kind counts
@@ -209,8 +232,9 @@ def _program_unchanged(files: object) -> bool:
 
 
 def program_sources() -> list[Path]:
-    """The program's own files whose bytes the book depends on: modules, built-in layouts, word tables."""
-    return sorted(PACKAGE.rglob("*.py")) + sorted(PACKAGE.rglob("layout.yaml")) + sorted(
+    """The program's own files whose bytes the book depends on: modules, built-in layouts (with their EPUB and
+    site templates), word tables."""
+    return sorted(PACKAGE.rglob("*.py")) + sorted(p for p in (PACKAGE / "layouts").rglob("*") if p.is_file()) + sorted(
         PACKAGE.glob("languages/*.yaml"))
 
 
@@ -223,9 +247,12 @@ def remember_build(folder: Path, options: dict[str, object], inputs: InputState,
               "program": [[str(path), list(s)] for path in program_files() if (s := _status(path))],
               "files": inputs.files,
               "outputs": [[str(path.resolve()), hashlib.sha256(data).hexdigest()] for path, data in written.items()]}
-    with contextlib.suppress(OSError):
+    temporary = folder / f".{RECORD}.{os.getpid()}"
+    try:
         folder.mkdir(exist_ok=True)
         (folder / ".gitignore").write_text("*\n")
-        temporary = folder / f".{RECORD}.{os.getpid()}"
         temporary.write_text(json.dumps(record, separators=(",", ":")), encoding="utf-8")
         os.replace(temporary, folder / RECORD)
+    except OSError:  # a full disk or a read-only folder: no half-written record left behind
+        with contextlib.suppress(OSError):
+            temporary.unlink()

@@ -173,3 +173,86 @@ def test_a_record_naming_another_file_as_the_book_is_not_believed(project, tmp_p
     monkeypatch.setattr(lastbuild, "RACY_NS", -60_000_000_000)
     assert unchanged_outputs(project, options(target)) == []
     assert not build_book(project, target).unchanged
+
+
+def test_the_dates_the_environment_stamps_are_an_option(project, tmp_path, capsys, monkeypatch):
+    """``SOURCE_DATE_EPOCH`` changes the bytes written: another value is never 'nothing changed'."""
+    from .conftest import reader
+
+    target = tmp_path / "book.pdf"
+    assert built(project, target, capsys)
+    assert not built(project, target, capsys)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767312000")  # a day later
+    assert built(project, target, capsys)
+    assert reader(target).metadata["/CreationDate"].startswith("D:20260102")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert built(project, target, capsys)
+
+
+def test_a_folder_reached_through_a_link_is_never_taken_for_no_change(project, tmp_path, capsys, hashed):
+    """What a linked folder holds is not listed, so an edit made through it must not leave the old book."""
+    house = tmp_path / "house" / "mine"
+    house.mkdir(parents=True)
+    style = house / "layout.yaml"
+    style.write_text('base: perspectives\ndescription: "ours"\ncolors:\n  accent: "#2f6b4f"\n')
+    (project / "layouts").symlink_to(house.parent, target_is_directory=True)
+    target = tmp_path / "book.pdf"
+
+    def build() -> bool:
+        assert main(["build", str(project), "-o", str(target), "-q", "--layout", "mine"]) == 0
+        return "Nothing changed" not in capsys.readouterr().out
+
+    assert build()
+    first = target.read_bytes()
+    style.write_text(style.read_text().replace("#2f6b4f", "#b00020"))  # edited through the link
+    assert build()
+    assert target.read_bytes() != first
+
+
+def test_only_the_top_level_output_folder_is_left_out(make_project):
+    """``contributions/dist/`` may hold an entry's photo; only the project's own ``dist/`` holds outputs."""
+    root = make_project({"contributions/dist/portrait.jpg": b"\xff\xd8", "dist/book.pdf": b"%PDF",
+                         "node_modules/x.js": "", "contributions/node_modules/figure.png": b"\x89PNG"})
+    names = [name for name, _ in lastbuild.project_files(root)]
+    assert "contributions/dist/portrait.jpg" in names and "contributions/node_modules/figure.png" in names
+    assert not any(name.startswith(("dist/", "node_modules/")) for name in names)
+
+
+def test_a_linked_file_is_watched_by_its_target(project, tmp_path, capsys, hashed):
+    """A link's own status does not move when its target is edited: the target's is compared."""
+    outside = tmp_path / "intro-draft.md"
+    outside.write_text("An opening word.\n")
+    (project / "notes.md").symlink_to(outside)
+    target = tmp_path / "book.pdf"
+    assert built(project, target, capsys)
+    record = json.loads((project / CACHE_FOLDER / RECORD).read_text())
+    assert record["files"]["notes.md"][1] is not None  # hashed through the link
+    outside.write_text("An opening ward.\n")
+    assert unchanged_outputs(project, options(target)) == []
+
+
+def test_a_damaged_or_unwritable_record_costs_a_build_never_a_traceback(project, tmp_path, capsys, monkeypatch):
+    target = tmp_path / "book.pdf"
+    assert built(project, target, capsys)
+    record_path = project / CACHE_FOLDER / RECORD
+    record_path.write_text("[" * 100_000 + "]" * 100_000)  # deeper than the JSON parser recurses
+    assert built(project, target, capsys)
+    assert not built(project, target, capsys)
+
+    replace = os.replace
+
+    def full(source, destination):  # type: ignore[no-untyped-def]
+        if Path(destination).name == RECORD:  # the book is written; the disk fills before the record is
+            raise OSError(28, "No space left on device")
+        replace(source, destination)
+
+    record_path.unlink()
+    monkeypatch.setattr(lastbuild.os, "replace", full)
+    assert built(project, target, capsys)
+    assert sorted(p.name for p in (project / CACHE_FOLDER).iterdir() if "last-build" in p.name) == []
+
+
+def test_the_built_in_layouts_templates_are_part_of_the_program():
+    """An upgrade that changes only the EPUB or site templates is a program change."""
+    names = {path.name for path in lastbuild.program_sources()}
+    assert {"package.opf", "page.xhtml", "style.css", "index.html"} <= names
