@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 import pickle
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -177,7 +178,38 @@ def _is_record(meta: object, key: str) -> bool:
     return (isinstance(meta, dict) and all(isinstance(meta.get(name), kind) and not isinstance(meta.get(name), bool)
                                            for name, kind in _RECORD_TYPES.items())
             and meta["cache_key"] == key and meta["page_count"] > 0
-            and all(isinstance(font, str) for font in meta["fonts"]))
+            and all(isinstance(font, str) for font in meta["fonts"])
+            and _is_structure(meta["structure"], meta["page_count"]))
+
+
+def _is_structure(text: str, page_count: int) -> bool:
+    """An entry's structure record as :meth:`~anthology.layout.tagging.ArtifactPages.structure` writes it, for
+    ``page_count`` pages: assembly grafts it without further checks, so anything else is laid out again."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(record, dict) or set(record) != {"elements", "pages", "links", "areas"}:
+        return False
+    elements, pages, links = record["elements"], record["pages"], record["links"]
+
+    def number(value: object, low: int, high: int) -> bool:
+        return type(value) is int and low <= value < high
+
+    return (isinstance(elements, list) and all(  # an element's parent comes before it: no cycles
+                isinstance(e, list) and len(e) == 4 and isinstance(e[0], str) and _ROLE.fullmatch(e[0]) is not None
+                and number(e[1], -1, index) and isinstance(e[2], str) and isinstance(e[3], str)
+                for index, e in enumerate(elements))
+            and isinstance(pages, list) and len(pages) == page_count
+            and all(isinstance(page, list) and all(number(n, 0, len(elements)) for n in page) for page in pages)
+            and isinstance(links, list) and len(links) == page_count
+            and all(isinstance(page, list) and all(isinstance(link, list) and len(link) == 2
+                                                    and number(link[0], -1, len(elements)) and isinstance(link[1], str)
+                                                    for link in page) for page in links)
+            and record["areas"] == [])  # an entry has no link areas (those are the contents' and index's)
+
+
+_ROLE = re.compile(r"[A-Z][A-Za-z0-9]{0,15}")
 
 
 class RecordCache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -84,6 +85,26 @@ def test_cache_metadata_that_is_json_but_not_a_record_is_rebuilt(project, tmp_pa
     good = build_book(project, tmp_path / "good.pdf").output.read_bytes()
     for stored in (project / CACHE_FOLDER / "entries").rglob("*.json"):
         stored.write_text(meta)
+    again = build_book(project, tmp_path / "again.pdf")
+    assert again.cached_entries == 0 and again.output.read_bytes() == good
+
+
+@pytest.mark.parametrize("structure", [
+    "", "not json", "{}", '{"elements": [], "pages": [], "links": [], "areas": []}',
+    '{"elements": [["P", -1, "", ""]], "pages": [[0, 1]], "links": [[]], "areas": []}',  # an MCID of no element
+    '{"elements": [["P", 0, "", ""]], "pages": [[0]], "links": [[]], "areas": []}',  # its own parent
+    '{"elements": [["P /x", -1, "", ""]], "pages": [[0]], "links": [[]], "areas": []}',  # not a role
+    '{"elements": [["P", -1, "", ""]], "pages": [[0]], "links": [[]], "areas": [0]}',  # a link area
+    '{"elements": [["P", -1, "", ""]], "pages": [[0], [0]], "links": [[], []], "areas": []}',  # a page too many
+], ids=["empty", "not-json", "no-fields", "no-pages", "mcid-of-nothing", "cycle", "role", "area", "pages"])
+def test_a_cached_structure_assembly_could_not_graft_is_laid_out_again(project, tmp_path, structure):
+    """The structure beside a cached entry (a project folder received from elsewhere, a damaged disk) is
+    grafted into the book as it is: one that is not what layout writes is never trusted (no traceback,
+    no untagged entry)."""
+    good = build_book(project, tmp_path / "good.pdf").output.read_bytes()
+    for stored in (project / CACHE_FOLDER / "entries").rglob("*.json"):
+        meta = json.loads(stored.read_text())
+        stored.write_text(json.dumps({**meta, "structure": structure}))
     again = build_book(project, tmp_path / "again.pdf")
     assert again.cached_entries == 0 and again.output.read_bytes() == good
 
