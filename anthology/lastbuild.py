@@ -71,19 +71,28 @@ def _trusted(status: Status | None, taken: int) -> bool:
 def project_files(root: Path) -> Iterator[tuple[str, str]]:
     """Every file the book could be made from: (name relative to ``root`` with ``/``, path), in a fixed order.
 
-    Hidden files and folders, and the top-level ``dist/``, ``__pycache__`` and
-    ``node_modules`` are left out (the outputs and caches live there). A link to a
-    folder is listed as a file, never walked into (see :func:`_status`).
+    The top level's hidden folders (``.git``, ``.anthology-cache``, a virtual
+    environment) and its ``dist/``, ``__pycache__`` and ``node_modules`` are left
+    out: the outputs and caches live there. Hidden files, and hidden folders further
+    down, are listed: an entry may name ``.portrait.jpg`` and a layout may be
+    called ``.draft``. A link to a folder is listed as a file, never walked into
+    (see :func:`_status`).
     """
     base = os.path.join(str(root), "")
     for folder, subfolders, files in os.walk(base):
         top = folder == base
-        linked = [d for d in subfolders if not d.startswith(".") and os.path.islink(os.path.join(folder, d))]
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in linked
-                               and not (top and d in _SKIPPED_FOLDERS))
-        for name in sorted([f for f in files if not f.startswith(".")] + linked):
+        kept = [d for d in subfolders if not (top and (d.startswith(".") or d in _SKIPPED_FOLDERS))]
+        linked = [d for d in kept if os.path.islink(os.path.join(folder, d))]
+        subfolders[:] = sorted(d for d in kept if d not in linked)
+        for name in sorted([f for f in files if not _editor_scratch(f)] + linked):
             path = os.path.join(folder, name)
             yield path[len(base):].replace(os.sep, "/"), path
+
+
+def _editor_scratch(name: str) -> bool:
+    """An editor's swap, lock or backup file (vim, emacs): rewritten while typing, never a book's input
+    (no entry, photo or layout file has such a name)."""
+    return name.endswith(("~", ".swp", ".swo", ".swx")) or name.startswith(".#")
 
 
 class InputState:

@@ -218,6 +218,20 @@ def test_only_the_top_level_output_folder_is_left_out(make_project):
     assert not any(name.startswith(("dist/", "node_modules/")) for name in names)
 
 
+def test_hidden_files_an_entry_or_a_layout_can_name_are_watched(make_project):
+    """An entry may name ``.portrait.jpg`` and ``--layout .draft`` is a layout: both are read by a build.
+    The top level's hidden folders (git, the cache, a virtual environment) are not."""
+    root = make_project({"contributions/.portrait.jpg": b"\xff\xd8", "contributions/.figures/one.png": b"\x89PNG",
+                         "layouts/.draft/layout.yaml": "base: perspectives\n", ".intro.md": "Hello\n",
+                         ".git/HEAD": "ref\n", ".anthology-cache/entry": b"", ".venv/bin/python": "",
+                         "contributions/.writer-a.md.swp": b"", "contributions/writer-a.md~": ""})
+    names = [name for name, _ in lastbuild.project_files(root)]
+    assert {"contributions/.portrait.jpg", "contributions/.figures/one.png", "layouts/.draft/layout.yaml",
+            ".intro.md"} <= set(names)
+    assert not any(name.startswith((".git/", ".anthology-cache/", ".venv/")) for name in names)
+    assert not any(name.endswith(("swp", "~")) for name in names)  # an editor's scratch files: no rebuild per keystroke
+
+
 def test_a_linked_file_is_watched_by_its_target(project, tmp_path, capsys, hashed):
     """A link's own status does not move when its target is edited: the target's is compared."""
     outside = tmp_path / "intro-draft.md"
