@@ -370,14 +370,15 @@ class BlockRenderer:
             first, *rest = note.blocks or (Paragraph(()),)
             holder = Node("Note", parent)
             if isinstance(first, Paragraph):
-                flowables.append(TaggedParagraph(number + self._markup(first.spans), self.styles.note,
-                                                 Node("P", holder)))
+                flowables.append(body_paragraph(TaggedParagraph(number + self._markup(first.spans), self.styles.note,
+                                                                Node("P", holder)), _length(first.spans)))
             else:
                 flowables += [TaggedParagraph(number, self.styles.note, Node("P", holder)),
                               *self.render((first,), parent=holder)]
             for sub in rest:
                 if isinstance(sub, Paragraph):  # a note's later paragraphs line up with its text
-                    flowables.append(TaggedParagraph(self._markup(sub.spans), self._note_more, Node("P", holder)))
+                    flowables.append(body_paragraph(TaggedParagraph(self._markup(sub.spans), self._note_more,
+                                                                    Node("P", holder)), _length(sub.spans)))
                 else:
                     flowables += self.render((sub,), parent=holder)
         return flowables
@@ -398,7 +399,8 @@ class BlockRenderer:
                     spans = sub.spans
                     if position == 0 and box is not None:  # a task's box, then its words (a plain space:
                         spans = (Span("☑ " if box else "☐ "), *spans)  # glued, a long first word never broke)
-                    content.append(TaggedParagraph(self._markup(spans), self.styles.list_item, Node("P", body)))
+                    content.append(body_paragraph(TaggedParagraph(self._markup(spans), self.styles.list_item,
+                                                                  Node("P", body)), _length(spans)))
                 else:
                     content += self.render((sub,), parent=body)
             # An empty item ('*' alone) still shows its bullet; ReportLab fails on an item with no content.
