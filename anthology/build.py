@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .cache import CACHE_FOLDER, EntryCache, RecordCache, digest_of, entry_key, program_fingerprint
 from .diagnostics import Diagnostic, Report
-from .errors import ProjectError
+from .errors import AnthologyError, ProjectError
 from .lastbuild import InputState, build_options, previous_outputs, read_record, remember_build
 from .load import read_bytes
 from .model import Block, Book, BookConfig, Contribution, Entry, Layout, Limits, Piece, Position
@@ -399,11 +399,13 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     """
     started, since = time.perf_counter(), time.time()
     root = root.resolve()
+    if output is not None:
+        _refuse_an_input_as_output(root, output, output.with_suffix(".epub") if len(formats) > 1 else output)
     folder = root / CACHE_FOLDER if cache else None
     options = build_options(output, skip_invalid=skip_invalid, fit=fit, for_print=for_print, layout=layout,
                             final=final, formats=formats)
     record = read_record(folder)
-    inputs = InputState(root, record) if folder else None
+    inputs = InputState(root, record, options) if folder else None
     digest = inputs.digest(options, program_fingerprint()) if inputs else ""
     previous = previous_outputs(record, digest, root, options) if reuse else None
     if previous:
@@ -457,6 +459,17 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     return BuildResult(book, next(iter(written)), time.perf_counter() - started, report, checked.rejected,
                        cached_entries=entry_cache.hits, checked=checked, edition=edition,
                        edition_output=edition_target)
+
+
+def _refuse_an_input_as_output(root: Path, *targets: Path) -> None:
+    """``-o`` never names a file the book is made from (``-o contributions/ada.md`` wrote the PDF over an entry):
+    nothing is written inside contributions/ or layouts/, and no existing project file but a PDF or EPUB is replaced."""
+    for target in targets:
+        path = target.resolve()
+        inside = path.is_relative_to(root / "contributions") or path.is_relative_to(root / "layouts")
+        if inside or (path.is_relative_to(root) and path.exists() and path.suffix.lower() not in (".pdf", ".epub")):
+            raise AnthologyError(f"{target}: is one of the project's inputs (or inside contributions/ or layouts/), "
+                                 "not written; name a .pdf file outside them with -o, or leave -o out for dist/")
 
 
 def default_output(root: Path, title: str) -> Path:

@@ -68,7 +68,7 @@ def _trusted(status: Status | None, taken: int) -> bool:
     return status is not None and max(status[1], status[2]) < taken - RACY_NS
 
 
-def project_files(root: Path) -> Iterator[tuple[str, str]]:
+def project_files(root: Path, written: frozenset[str] = frozenset()) -> Iterator[tuple[str, str]]:
     """Every file the book could be made from: (name relative to ``root`` with ``/``, path), in a fixed order.
 
     The top level's hidden folders (``.git``, ``.anthology-cache``, a virtual
@@ -76,7 +76,8 @@ def project_files(root: Path) -> Iterator[tuple[str, str]]:
     out: the outputs and caches live there. Hidden files, and hidden folders further
     down, are listed: an entry may name ``.portrait.jpg`` and a layout may be
     called ``.draft``. A link to a folder is listed as a file, never walked into
-    (see :func:`_status`).
+    (see :func:`_status`). The files in ``written`` (this build's outputs, by absolute
+    path) are left out too: a book written inside the project is not its own input.
     """
     base = os.path.join(str(root), "")
     for folder, subfolders, files in os.walk(base):
@@ -86,6 +87,8 @@ def project_files(root: Path) -> Iterator[tuple[str, str]]:
         subfolders[:] = sorted(d for d in kept if d not in linked)
         for name in sorted([f for f in files if not _editor_scratch(f)] + linked):
             path = os.path.join(folder, name)
+            if path in written:
+                continue
             yield path[len(base):].replace(os.sep, "/"), path
 
 
@@ -103,14 +106,15 @@ class InputState:
     again after reading, so an edit made meanwhile shows as a moved status later.
     """
 
-    def __init__(self, root: Path, previous: dict | None = None) -> None:  # type: ignore[type-arg]
+    def __init__(self, root: Path, previous: dict | None = None,  # type: ignore[type-arg]
+                 options: dict[str, object] | None = None) -> None:
         self.taken = time.time_ns()
         known = previous.get("files") if isinstance(previous, dict) else None
         known = known if isinstance(known, dict) else {}
         self.files: dict[str, list] = {}  # type: ignore[type-arg]
         self.certain = True
         """False when a link leads into a folder: what it holds is not listed, so no build may be skipped."""
-        for name, path in project_files(root):
+        for name, path in project_files(root, _written(options or {})):
             status, sha, trusted = _status(path), None, False
             if status is not None and stat.S_ISDIR(status[5]):
                 self.certain = False
@@ -166,6 +170,12 @@ def build_options(output: Path | None, *, skip_invalid: bool, fit: bool, for_pri
             **_environment()}
 
 
+def _written(options: dict[str, object]) -> frozenset[str]:
+    """Where a build with ``-o`` writes (the PDF or EPUB named, and an EPUB beside it), as absolute paths."""
+    output = options.get("output")
+    return frozenset((str(output), str(Path(str(output)).with_suffix(".epub")))) if output else frozenset()
+
+
 def _environment() -> dict[str, object]:
     """What the environment changes in the files written: the dates stamped into the PDF, EPUB and site."""
     return {"SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH")}
@@ -184,7 +194,7 @@ def unchanged_outputs(root: Path, options: dict[str, object]) -> list[Path]:
             return []
         known: dict = record["files"]  # type: ignore[type-arg]
         names = iter(known)
-        for name, path in project_files(root):
+        for name, path in project_files(root, _written(options)):
             if next(names, None) != name:
                 return []  # a file added, removed or renamed
             status, sha, trusted = known[name]
@@ -214,10 +224,18 @@ def _intact(outputs: list, root: Path, options: dict[str, object]) -> list[Path]
     """
     paths = [Path(path) for path, _ in outputs]
     folder = Path(str(options["output"])).parent if options.get("output") else root / "dist"
-    if paths and all(path.parent == folder for path in paths) and all(
+    if paths and all(path.parent == folder and _regular(path) for path in paths) and all(
             _hash_file(path) == sha for path, sha in outputs):
         return paths
     return []
+
+
+def _regular(path: Path) -> bool:
+    """A file in its own right: an output replaced by a link (to anything) is written again."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def previous_outputs(record: dict | None, digest: str, root: Path,  # type: ignore[type-arg]

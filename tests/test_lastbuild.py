@@ -270,3 +270,36 @@ def test_the_built_in_layouts_templates_are_part_of_the_program():
     """An upgrade that changes only the EPUB or site templates is a program change."""
     names = {path.name for path in lastbuild.program_sources()}
     assert {"package.opf", "page.xhtml", "style.css", "index.html"} <= names
+
+
+def test_a_book_written_inside_the_project_is_not_its_own_input(project, tmp_path, capsys, hashed):
+    """``-o book.pdf`` in the project folder: the book it wrote must not count as an edit next time."""
+    for formats in (["--format", "pdf"], ["--format", "all"]):
+        assert main(["build", str(project), "-o", str(project / "book.pdf"), "-q", *formats]) == 0
+        assert "Nothing changed" not in capsys.readouterr().out
+        assert main(["build", str(project), "-o", str(project / "book.pdf"), "-q", *formats]) == 0
+        assert "Nothing changed" in capsys.readouterr().out
+
+
+def test_an_output_replaced_by_a_link_is_written_again(project, tmp_path, capsys):
+    def built_in_dist() -> bool:
+        assert main(["build", str(project), "-q"]) == 0
+        return "Nothing changed" not in capsys.readouterr().out
+
+    assert built_in_dist()
+    (target,) = (project / "dist").iterdir()
+    elsewhere = tmp_path / "elsewhere.pdf"
+    os.replace(target, elsewhere)
+    target.symlink_to(elsewhere)  # the same bytes, but not the book's own file
+    assert built_in_dist()
+    assert not target.is_symlink() and target.read_bytes() == elsewhere.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["contributions/writer-a.md", "anthology.yaml", "contributions/book.pdf"])
+def test_an_output_naming_one_of_the_inputs_is_refused(project, capsys, name):
+    """``-o contributions/writer-a.md`` wrote the PDF over a contributor's words."""
+    before = {path: path.read_bytes() for path in project.rglob("*") if path.is_file()}
+    assert main(["build", str(project), "-o", str(project / name), "-q"]) == 1
+    error = capsys.readouterr().err
+    assert "not written" in error and "Traceback" not in error and len(error.strip().splitlines()) == 1
+    assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
