@@ -197,6 +197,21 @@ ABBREVIATED = ("Meet Dr. Smith at the office at nine, e.g. near the corridor, se
                "ledger, then “Stop!” she said at 3 p.m. and left. ") * 6
 
 
+def test_a_sentence_gap_after_a_footnote_mark_is_still_a_sentence_gap():
+    """"ended.¹ Then": the mark (a raised run, then the note's anchor, after which ReportLab puts the
+    space on a word of its own) used to make the gap an ordinary one."""
+    text = ("The ledger was kept in the office until the work ended.<super>1</super><a name=\"n1\"/> Then "
+            "the clerk came back and opened the window of the room. ") * 6
+    marks = []  # PDFium reads the raised mark as a row of its own: the gap after "ended." holds its width
+    for gaps in _gaps(_pdf([SetParagraph(text, _style())], width=260))[:-1]:
+        if not gaps:
+            continue
+        stretched = statistics.median(gap for word, gap in gaps) - stringWidth(" ", _style().fontName, 11)
+        marks += [gap - 3 * stretched for word, gap in gaps if word == "ended." and stretched > 0.3]
+    # the gap is the mark plus a space stretched three times as much as the others: the same mark every time
+    assert len(marks) >= 3 and max(marks) - min(marks) < 0.2, marks
+
+
 def test_abbreviations_get_ordinary_gaps_on_the_page():
     """On a stretched line the gap after "Dr.", "e.g.", "p.", "p.m." or a “Stop!” inside a sentence is
     an ordinary gap: TeX's space factors widened them like sentence ends (a visible hole)."""

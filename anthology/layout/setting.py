@@ -260,11 +260,12 @@ def _drawn(pairs: list, kind: type, trailing: float = 0.0) -> list:  # type: ign
         advance, shown = _shaped(text, frag.fontName, frag.fontSize) if text else (0.0, text)
         width += advance
         runs.append((frag, shown))
-    if trailing > 0 and runs and runs[-1][1]:
-        frag, shown = runs[-1]
+    last = next((i for i in range(len(runs) - 1, -1, -1) if runs[i][1]), None) if trailing > 0 else None
+    if last is not None:  # the last run with text: an anchor after a footnote mark has none
+        frag, shown = runs[last]
         widened = _widened(str(shown), frag.fontName, frag.fontSize, trailing)
         if widened is not None:
-            runs[-1] = (frag, widened)
+            runs[last] = (frag, widened)
             width += trailing
     return kind([width, *runs])
 
@@ -388,9 +389,12 @@ class _Paragraph:
         """Words followed by a gap with a space factor: how much more that gap stretches and shrinks less."""
         items, origin, repeat = self.items, self.origin, itertools.repeat
         measured = _measured(setting, shortest)
+        glued: str | None = None
+        """The text since the last space when the words before this one had none after them."""
         for index, word in enumerate(words):
             first = word[1][0] if len(word) > 1 else None
             if getattr(first, "_fkind", None) == _FK_BREAK:
+                glued = None
                 while items and isinstance(items[-1], Glue):
                     items.pop()
                     origin.pop()
@@ -406,15 +410,23 @@ class _Paragraph:
             shy = _soft_hyphens(word)
             if shy:
                 self.shy[index] = shy
+            # what the space factor reads: the text since the last space, a footnote mark (a raised run) aside,
+            # as TeX's \footnote keeps the space factor of "end.": None when that is just this word's runs
+            reading = None
+            if glued is not None or len(word) > 2 or getattr(first, "rise", 0):
+                reading = (glued or "") + "".join(str(t) for f, t in word[1:]
+                                                  if not hasattr(f, "cbDefn") and not getattr(f, "rise", 0))
+            read = reading if reading is not None else runs[0][2] if runs else ""
+            glued = None if spaced is not None else read
             # a sentence end before a lowercase word is none (see _space_factor): the next word is part of the key
-            lower_next = (spaced is not None and bool(runs) and runs[-1][2].rstrip(CLOSERS)[-1:] in SENTENCE_ENDS
+            lower_next = (spaced is not None and read.rstrip(CLOSERS)[-1:] in SENTENCE_ENDS
                           and index + 1 < len(words) and _starts_lowercase(words[index + 1]))
-            found = measured.get((runs, spaced, shy, lower_next))
+            key = (runs, spaced, shy, lower_next, reading)
+            found = measured.get(key)
             if found is None:
                 if len(measured) >= 65536:
                     measured.clear()
-                found = measured[runs, spaced, shy, lower_next] = _word_chunk(runs, spaced, shy, lower_next,
-                                                                              setting, shortest)
+                found = measured[key] = _word_chunk(runs, spaced, shy, lower_next, reading, setting, shortest)
             chunk, cuts, ragged, wider = found
             items += chunk
             origin += zip(repeat(index), cuts, strict=False)
@@ -433,6 +445,8 @@ class _Paragraph:
         factor gets the rest of its glue as extra advance after the word before it.
         """
         trailing = self._trailing(lines, widths, justify_last)
+        for index in [i for i in trailing if i and not any(str(t) for _, t in self.words[i][1:])]:
+            trailing[index - 1] = trailing.pop(index)  # a space after an anchor: widen the word before it
         mark_width = widths[-1]
         cuts: dict[int, list[tuple[int, bool]]] = {}
         after: set[int] = set()
@@ -522,7 +536,7 @@ def _measured(setting: Setting, shortest: float) -> dict:  # type: ignore[type-a
 
 
 def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, float] | None, shy: tuple[int, ...],
-                lower_next: bool, setting: Setting, shortest: float
+                lower_next: bool, reading: str | None, setting: Setting, shortest: float
                 ) -> tuple[tuple[Item, ...], tuple[int, ...], tuple[int, ...], tuple[float, float] | None]:
     """A word's items with the glue after it (``spaced``: the face of the space that follows, if one does),
     where each item stands (see :func:`_word_items`), and what its space factor adds to that glue.
@@ -536,7 +550,7 @@ def _word_chunk(runs: tuple[tuple[str, float, str], ...], spaced: tuple[str, flo
         return items, cuts, ragged, None
     space = _shaped(" ", *spaced)[0]
     stretch, shrink = (space * setting.stretch, space * setting.shrink) if setting.justify else (0, 0)
-    factor = (_space_factor("".join(run[2] for run in runs), lower_next)
+    factor = (_space_factor("".join(run[2] for run in runs) if reading is None else reading, lower_next)
               if setting.space_factors and (stretch or shrink) else 1.0)
     wider = (stretch * (factor - 1), shrink * (1 - 1 / factor)) if factor != 1.0 else None
     return (*items, Glue(space, stretch * factor, shrink / factor)), (*cuts, -1), ragged, wider
