@@ -265,13 +265,31 @@ def program_sources() -> list[Path]:
         PACKAGE.glob("languages/*.yaml"))
 
 
+LIBRARIES = ("reportlab", "_rl_accel", "pikepdf", "pypdf", "uharfbuzz", "pyphen", "PIL", "markdown_it",
+             "mdit_py_plugins", "linkify_it", "yaml", "babel", "jinja2", "pypdfium2")
+"""The libraries whose upgrade can change the bytes written (an upgrade rewrites their files)."""
+
+
+def library_files() -> list[Path]:
+    """Each library's package file, found without importing it."""
+    import importlib.util
+
+    found = []
+    for name in LIBRARIES:
+        with contextlib.suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(name)
+            if spec is not None and spec.origin and os.path.isfile(spec.origin):
+                found.append(Path(spec.origin))
+    return found
+
+
 def remember_build(folder: Path, options: dict[str, object], inputs: InputState, digest: str,
                    written: dict[Path, bytes]) -> None:
     """Record what this build was made from and wrote (best effort: without a record the next build works)."""
     from .cache import program_files
 
     record = {"version": __version__, "inputs": digest, "options": options,
-              "program": [[str(path), list(s)] for path in program_files() if (s := _status(path))],
+              "program": [[str(path), list(s)] for path in program_files() + library_files() if (s := _status(path))],
               "files": inputs.files,
               "outputs": [[str(path.resolve()), hashlib.sha256(data).hexdigest()] for path, data in written.items()]}
     temporary = folder / f".{RECORD}.{os.getpid()}"

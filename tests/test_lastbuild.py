@@ -303,3 +303,20 @@ def test_an_output_naming_one_of_the_inputs_is_refused(project, capsys, name):
     error = capsys.readouterr().err
     assert "not written" in error and "Traceback" not in error and len(error.strip().splitlines()) == 1
     assert {path: path.read_bytes() for path in project.rglob("*") if path.is_file()} == before
+
+
+def test_a_library_upgrade_is_never_taken_for_no_change(project, tmp_path, capsys, monkeypatch):
+    """An upgraded PDF or text library can write other bytes: its files are part of the program's record."""
+    site = tmp_path / "site"
+    (site / "typesetter").mkdir(parents=True)
+    (site / "typesetter" / "__init__.py").write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(lastbuild, "LIBRARIES", (*lastbuild.LIBRARIES, "typesetter"))
+    target = tmp_path / "book.pdf"
+    assert built(project, target, capsys)
+    monkeypatch.setattr(lastbuild, "RACY_NS", -60_000_000_000)
+    assert unchanged_outputs(project, options(target)) == [target]
+    upgraded = site / "typesetter" / "new.py"
+    upgraded.write_text("VERSION = 2\n")
+    os.replace(upgraded, site / "typesetter" / "__init__.py")  # what an installer does
+    assert unchanged_outputs(project, options(target)) == []
