@@ -455,7 +455,9 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     for target, data in written.items():
         write_atomically(target, data)
     if folder and inputs:
-        remember_build(folder, options, inputs, digest, written)
+        remember_build(folder, options, inputs, digest, written,
+                       [str(r.source.relative_to(root)) if r.source.is_relative_to(root) else str(r.source)
+                        for r in checked.rejected], len(report.warnings))
     return BuildResult(book, next(iter(written)), time.perf_counter() - started, report, checked.rejected,
                        cached_entries=entry_cache.hits, checked=checked, edition=edition,
                        edition_output=edition_target)

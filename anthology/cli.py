@@ -204,7 +204,11 @@ def _run(options: argparse.Namespace, root: Path) -> int:
                   formats=FORMATS if options.format == "all" else (options.format,))
 
 
-def _up_to_date(outputs: list[Path], seconds: float) -> int:
+def _up_to_date(root: Path, outputs: list[Path], seconds: float) -> int:
+    from .lastbuild import last_notes
+
+    for note in last_notes(root.resolve()):
+        print(note, file=sys.stderr)
     print(f"Nothing changed since the last build ({seconds:.2f} s); the book is up to date")
     print(*outputs, sep="\n")
     return 0
@@ -303,7 +307,7 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
         wanted = {key: options[key] for key in ("skip_invalid", "fit", "for_print", "layout", "final", "formats")}
         outputs = unchanged_outputs(root.resolve(), build_options(output, **wanted))
         if outputs:
-            return _up_to_date(outputs, time.perf_counter() - started)
+            return _up_to_date(root, outputs, time.perf_counter() - started)
     from .build import build_book
     from .diagnostics import plural, use_color
     from .errors import AnthologyError, ProjectError
@@ -319,7 +323,7 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
         return 1
     outputs = list(dict.fromkeys(p for p in (result.output, result.edition_output) if p))
     if result.book is None:
-        return _up_to_date(outputs, result.seconds)
+        return _up_to_date(root, outputs, result.seconds)
     _print_report(result.report)
     for rejected in result.skipped:
         for diagnostic in rejected.diagnostics:

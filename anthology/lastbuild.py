@@ -216,6 +216,19 @@ def unchanged_outputs(root: Path, options: dict[str, object]) -> list[Path]:
         return []
 
 
+def last_notes(root: Path) -> list[str]:
+    """What the last build said beyond its success, for a build that finds nothing to do: it is still true."""
+    record = read_record(root / CACHE_FOLDER) or {}
+    left_out, warnings = record.get("left_out"), record.get("warnings")
+    notes = []
+    if isinstance(left_out, list) and left_out:
+        notes.append(f"still left out (--skip-invalid), with errors: {', '.join(map(str, left_out))}; "
+                     "run 'anthology check' to see them")
+    if isinstance(warnings, int) and warnings > 0:
+        notes.append(f"the last build had {warnings} warning(s); run 'anthology check' to see them")
+    return notes
+
+
 def _intact(outputs: list, root: Path, options: dict[str, object]) -> list[Path]:  # type: ignore[type-arg]
     """The recorded outputs' paths (PDF first) if each still holds the bytes written; else nothing.
 
@@ -284,14 +297,15 @@ def library_files() -> list[Path]:
 
 
 def remember_build(folder: Path, options: dict[str, object], inputs: InputState, digest: str,
-                   written: dict[Path, bytes]) -> None:
+                   written: dict[Path, bytes], left_out: list[str], warnings: int) -> None:
     """Record what this build was made from and wrote (best effort: without a record the next build works)."""
     from .cache import program_files
 
     record = {"version": __version__, "inputs": digest, "options": options,
               "program": [[str(path), list(s)] for path in program_files() + library_files() if (s := _status(path))],
               "files": inputs.files,
-              "outputs": [[str(path.resolve()), hashlib.sha256(data).hexdigest()] for path, data in written.items()]}
+              "outputs": [[str(path.resolve()), hashlib.sha256(data).hexdigest()] for path, data in written.items()],
+              "left_out": left_out, "warnings": warnings}
     temporary = folder / f".{RECORD}.{os.getpid()}"
     try:
         folder.mkdir(exist_ok=True)

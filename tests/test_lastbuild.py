@@ -320,3 +320,15 @@ def test_a_library_upgrade_is_never_taken_for_no_change(project, tmp_path, capsy
     upgraded.write_text("VERSION = 2\n")
     os.replace(upgraded, site / "typesetter" / "__init__.py")  # what an installer does
     assert unchanged_outputs(project, options(target)) == []
+
+
+def test_a_build_with_nothing_to_do_still_says_what_was_left_out(project, tmp_path, capsys):
+    """With --skip-invalid, 'nothing changed' must not read as 'every entry is in the book'."""
+    (project / "contributions" / "broken.md").write_text("---\nname: [unclosed\n---\nWords.\n")
+    target = tmp_path / "book.pdf"
+    for _ in range(2):
+        assert main(["build", str(project), "-o", str(target), "-q", "--skip-invalid"]) == 0
+        assert "broken" in capsys.readouterr().err
+    assert main(["build", str(project), "-o", str(target), "-q", "--skip-invalid"]) == 0
+    out, err = capsys.readouterr()
+    assert "Nothing changed" in out and "left out" in err and "contributions/broken.md" in err
