@@ -98,6 +98,26 @@ def _editor_scratch(name: str) -> bool:
     return name.endswith(("~", ".swp", ".swo", ".swx")) or name.startswith(".#")
 
 
+LINKED_FILES = 10_000
+"""The most files hashed in a folder reached through a link (a link to ``/`` must not read the disk)."""
+
+
+def _folder_hash(path: str) -> str | None:
+    """The names and bytes of what a linked folder holds (links inside it named, not followed), or None if too big."""
+    digest, count = hashlib.sha256(), 0
+    for folder, subfolders, files in os.walk(path):
+        subfolders.sort()
+        for name in sorted(files):
+            count += 1
+            if count > LINKED_FILES:
+                return None
+            file = os.path.join(folder, name)
+            status = _status(file)
+            sha = _hash_file(file) if status is not None and stat.S_ISREG(status[5]) else None
+            digest.update(os.path.relpath(file, path).encode() + b"\0" + (sha or "-").encode())
+    return digest.hexdigest()
+
+
 class InputState:
     """The project's files with their status and (for regular files) content hashes.
 
@@ -113,11 +133,12 @@ class InputState:
         known = known if isinstance(known, dict) else {}
         self.files: dict[str, list] = {}  # type: ignore[type-arg]
         self.certain = True
-        """False when a link leads into a folder: what it holds is not listed, so no build may be skipped."""
+        """False when a folder reached through a link is too large to hash: then no build may be skipped."""
         for name, path in project_files(root, _written(options or {})):
             status, sha, trusted = _status(path), None, False
             if status is not None and stat.S_ISDIR(status[5]):
-                self.certain = False
+                sha = _folder_hash(path)
+                self.certain = self.certain and sha is not None
             if status is not None and stat.S_ISREG(status[5]):  # never follow a link out, never block on a FIFO
                 old = known.get(name)
                 if isinstance(old, list) and len(old) == 3 and old[2] is True and old[0] == list(status):

@@ -207,6 +207,9 @@ def test_a_folder_reached_through_a_link_is_never_taken_for_no_change(project, t
     style.write_text(style.read_text().replace("#2f6b4f", "#b00020"))  # edited through the link
     assert build()
     assert target.read_bytes() != first
+    assert not build()  # the linked folder's contents are hashed: unchanged, nothing to do
+    # and `serve --watch`, which polls this digest, must not see a change where there is none
+    assert lastbuild.inputs_digest(project, {}) == lastbuild.inputs_digest(project, {})
 
 
 def test_only_the_top_level_output_folder_is_left_out(make_project):
