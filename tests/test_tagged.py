@@ -357,3 +357,18 @@ def test_a_broken_code_line_reads_back_as_written_its_continuation_mark_an_artif
     text = "".join(t for _, _, t in struct_tree(result.output))
     assert "\u21aa" not in text
     assert line.replace(" ", "\u00a0") in text.replace(" ", "\u00a0")
+
+
+def test_a_line_cut_after_a_dash_or_inside_an_address_reads_back_without_a_space(make_project, tmp_path):
+    """Reading order (Matterhorn checkpoint 09) down to the characters: where the breaker cuts "1990–2000" or a
+    web address without a hyphen, the structure reads the token whole; a line ending at a space keeps it."""
+    names = ["Oslo", "Bergen", "Tromsø", "Bodø", "Narvik", "Ålesund", "Molde", "Harstad", "Alta"]
+    tokens = [f"{names[i % 9]}\u2013{names[(i * 4 + 1) % 9]}" for i in range(160)]
+    address = "https://example.org/timetables/" + "&".join(f"leg{n}=ferry" for n in range(30))
+    body = " ".join(tokens) + f" – spaced dash and an address {address} end.\n"
+    project = make_project(entry_files("Dana Cutter", "Routes", body))
+    result = build_book(project, tmp_path / "book.pdf", layout="pocket", cache=False)
+    lines = [line for page in reader(result.output).pages for line in page.extract_text().splitlines()]
+    assert any(line.endswith("\u2013") for line in lines), "no line was cut after a dash"
+    text = reading_text(entry_sections(struct_tree(result.output))["Routes"])
+    assert " ".join(text.split()).endswith(" ".join(body.split()))

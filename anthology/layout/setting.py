@@ -480,7 +480,8 @@ class _Paragraph:
                     piece = _remember(_soft_hyphen(drawn) if hyphen else drawn,
                                       tuple(p - done for p in shy if done <= p <= at))
                     piece.hyphen = hyphen
-                    out += [piece, _mark(head[-1][0], mark_width, hyphen, ragged=(index, at) in self.ragged)]
+                    out += [piece, _mark(head[-1][0], mark_width, hyphen, ragged=(index, at) in self.ragged,
+                                          inside=not hyphen)]
                     done = at
                 shy = tuple(p - done for p in shy if p >= done)
             if _is_break(word):
@@ -681,11 +682,22 @@ def _shaped_width(runs: tuple[tuple[str, float, str], ...], start: int, stop: in
     return width
 
 
-def _mark(frag: object, width: float, hyphen: bool, *, ragged: bool = False) -> list:  # type: ignore[type-arg]
-    """A zero-width word that ends a line in ReportLab's line loop, and is known as ours later."""
-    mark = frag.clone(_fkind=_FK_BREAK, text="", kp_mark=True, kp_width=width,  # type: ignore[attr-defined]
+class InsideWord(str):
+    """The empty text of the mark that ends a line cut inside a word without a hyphen (after a dash, in a
+    web address, in an over-long token): ReportLab hands it to the text object as the line's last text, so
+    a reader of the text joins the two lines with no space (see :mod:`.tagging`)."""
+
+    __slots__ = ()
+
+
+def _mark(frag: object, width: float, hyphen: bool, *, ragged: bool = False,
+          inside: bool = False) -> list:  # type: ignore[type-arg]
+    """A zero-width word that ends a line in ReportLab's line loop, and is known as ours later;
+    ``inside`` a word when the line ends inside one."""
+    text = InsideWord() if inside else ""
+    mark = frag.clone(_fkind=_FK_BREAK, text=text, kp_mark=True, kp_width=width,  # type: ignore[attr-defined]
                       kp_hyphen=hyphen, kp_ragged=ragged)
-    return [0, (mark, "")]
+    return [0, (mark, text)]
 
 
 _ascent_descent = functools.lru_cache(maxsize=256)(getAscentDescent)

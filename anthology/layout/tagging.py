@@ -22,6 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
 from ..fonts import KernedTextObject, StubFontCanvas
+from .setting import InsideWord
 
 
 class Node:
@@ -136,7 +137,8 @@ class _SpacedText(KernedTextObject):
     Screen readers and ``pdfinfo -struct-text`` read an element's text in
     drawing order; ReportLab ends a line without a space, which would glue the
     last word of a line to the first of the next. A trailing space draws
-    nothing. Lines ending in a hyphen (a word broken there) or a slash (an address broken there) get none.
+    nothing. Lines ending in a hyphen (a word broken there), a slash (an address broken there) or inside a
+    word (:class:`~.setting.InsideWord`: after a dash, in an address or an over-long token) get none.
     A code line's continuation mark is drawn as an artifact, so the code reads back as written.
     """
 
@@ -154,7 +156,7 @@ class _SpacedText(KernedTextObject):
             text = ""
         if text:
             self._last = text[-1]
-        if TStar and not self._last.endswith(_NO_SPACE_AFTER):
+        if TStar and not isinstance(text, InsideWord) and not self._last.endswith(_NO_SPACE_AFTER):
             if text:  # the text may be a shaped (kerned) string: it is drawn as it is, the space after it
                 super()._textOut(text, 0)
             text, self._last = " ", " "
