@@ -99,11 +99,12 @@ def _editor_scratch(name: str) -> bool:
 
 
 LINKED_FILES = 10_000
-"""The most files hashed in a folder reached through a link (a link to ``/`` must not read the disk)."""
+"""The most files listed in a folder reached through a link (a link to ``/`` must not walk the disk)."""
 
 
 def _folder_hash(path: str) -> str | None:
-    """The names and bytes of what a linked folder holds (links inside it named, not followed), or None if too big."""
+    """The names and statuses of what a linked folder holds, or None if too big. Statuses only: the folder may
+    be outside the project, where nothing is opened (an edit there still moves a change time)."""
     digest, count = hashlib.sha256(), 0
     for folder, subfolders, files in os.walk(path):
         subfolders.sort()
@@ -112,10 +113,16 @@ def _folder_hash(path: str) -> str | None:
             if count > LINKED_FILES:
                 return None
             file = os.path.join(folder, name)
-            status = _status(file)
-            sha = _hash_file(file) if status is not None and stat.S_ISREG(status[5]) else None
-            digest.update(os.path.relpath(file, path).encode() + b"\0" + (sha or "-").encode())
+            digest.update(os.path.relpath(file, path).encode() + b"\0" + repr(_status(file)).encode())
     return digest.hexdigest()
+
+
+def _content(path: str, root: Path, status: Status) -> str | None:
+    """A regular file's SHA-256; for a link that leads out of the project, a hash of its target's status
+    instead: a file outside the project is never opened because the project names it."""
+    if os.path.islink(path) and not Path(os.path.realpath(path)).is_relative_to(root):
+        return hashlib.sha256(repr(status).encode()).hexdigest()
+    return _hash_file(path)
 
 
 class InputState:
@@ -144,9 +151,9 @@ class InputState:
                 if isinstance(old, list) and len(old) == 3 and old[2] is True and old[0] == list(status):
                     sha, trusted = old[1], True
                 else:
-                    sha = _hash_file(path)
+                    sha = _content(path, root, status)
                     after = _status(path)
-                    trusted = after == status and _trusted(status, self.taken)
+                    trusted = after == status and _trusted(status, self.taken) and not os.path.islink(path)
             self.files[name] = [list(status) if status else None, sha, trusted]
 
     def digest(self, options: dict[str, object], program: str) -> str:
@@ -228,7 +235,7 @@ def unchanged_outputs(root: Path, options: dict[str, object]) -> list[Path]:
             elif not stat.S_ISREG(now[5]) or not stat.S_ISREG(status[5]):
                 if stat.S_IFMT(now[5]) != stat.S_IFMT(status[5]):
                     return []  # a link or special file is named, never read: only its kind counts
-            elif not (trusted is True and list(now) == status) and _hash_file(path) != sha:
+            elif not (trusted is True and list(now) == status) and _content(path, root, now) != sha:
                 return []
         if next(names, None) is not None:
             return []
