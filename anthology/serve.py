@@ -255,7 +255,8 @@ def make_server(app: Callable, host: str, port: int, largest_request: int, limit
                            asyncore_use_poll=True, trusted_proxy=TRUSTED_PROXY, trusted_proxy_count=1,
                            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
                            clear_untrusted_proxy_headers=True)
-    server.channel_class = _budgeted_channel(_BodyBudget(limits.body_budget, limits.body_share))
+    server.body_budget = _BodyBudget(limits.body_budget, limits.body_share)  # readable: what bodies hold now
+    server.channel_class = _budgeted_channel(server.body_budget)
     return server
 
 

@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import os
 import threading
+import time
 
 import pytest
 from waitress import create_server
@@ -384,11 +385,22 @@ def test_one_client_cannot_spend_the_whole_upload_budget(site):
                            + b"x" * (size if whole else 100_000))
         return connection.recv(200) if whole or answer else b""
 
+    def settled(amount: int) -> None:
+        """Wait for the server's loop to account for (or give back) what was sent: it runs in
+        its own thread, so without this the next step raced it and failed under load."""
+        deadline = time.monotonic() + 20
+        while server.body_budget.held != amount and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.body_budget.held == amount
+
     try:
         upload("127.0.0.2", 3 * 2**20)  # a slow one: holds 3 MiB of its 3.5
+        settled(3 * 2**20)
         assert upload("127.0.0.2", 3 * 2**20, answer=True).startswith(b"HTTP/1.1 503")  # its share is spent
         assert upload("127.0.0.3", 3 * 2**20, whole=True).startswith(b"HTTP/1.1 405")  # others still upload
+        settled(3 * 2**20)  # the finished upload gave its share back
         upload("127.0.0.1", 2 * 2**20)  # the trusted proxy: bound by the budget only
+        settled(5 * 2**20)
         assert upload("127.0.0.1", 2 * 2**20, whole=True).startswith(b"HTTP/1.1 405")
     finally:
         for connection in held:
