@@ -194,6 +194,7 @@ def keep_only(pdf: pikepdf.Pdf, first: int, end: int) -> None:
         if Name.StructParents in page.obj:
             keys.append(int(page.obj.StructParents))
         keys += [int(a.StructParent) for a in page.obj.get(Name.Annots) or () if Name.StructParent in a]
+    _raise_headings(section)
     document = pdf.make_indirect(pikepdf.Dictionary(Type=Name.StructElem, S=Name.Document, P=root,
                                                     K=pikepdf.Array([section])))
     section.P = document
@@ -208,6 +209,17 @@ def keep_only(pdf: pikepdf.Pdf, first: int, end: int) -> None:
             if Name.ID in element:
                 ids[str(element.ID)] = element
         root.IDTree = ids.obj
+
+
+def _raise_headings(section: pikepdf.Object) -> None:
+    """An entry inside a part starts at H2, under the part's H1; alone in an extract its headline
+    is the first heading and must be H1 (Matterhorn 14-002, 14-003), the others following it up."""
+    levels = {f"/H{level}": level for level in range(1, 7)}
+    headings = [(element, levels[str(element.S)]) for element in _elements(section)
+                if str(element.get(Name.S, "")) in levels]
+    shift = min((level for _, level in headings), default=1) - 1
+    for element, level in headings:
+        element.S = Name(f"/H{level - shift}")
 
 
 def _elements(element: pikepdf.Object) -> Iterator[pikepdf.Object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 import signal
@@ -68,7 +69,9 @@ def test_each_extract_keeps_its_entrys_structure_and_nothing_else(release):
         rows = struct_tree(path)
         assert [element for depth, element, _ in rows if depth <= 1] == ["Document", "Sect"], item["slug"]
         c = entries[item["slug"]].contribution
-        assert next(text.strip() for _, element, text in rows if re.fullmatch(r"H\d", element)) == c.title
+        headings = [(int(element[1]), text.strip()) for _, element, text in rows if re.fullmatch(r"H\d", element)]
+        assert headings[0] == (1, c.title), item["slug"]  # alone, the headline is the first level (14-002)
+        assert all(b <= a + 1 for (a, _), (b, _) in itertools.pairwise(headings)), headings  # 14-003
         text = " ".join(WORD.findall(reading_text(rows)))
         assert " ".join(WORD.findall(" ".join(entries[item["slug"]].words))) in text
         alts = [str(e["/Alt"]) for e in structure_elements(PdfReader(path)) if "/Alt" in e]
