@@ -6,7 +6,7 @@ import json
 import re
 import textwrap
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -48,6 +48,14 @@ def entry(name: str, title: str, body: str, **fields: str | int) -> dict[str, st
     values = {"name": name, "title": title, **fields}
     yaml_text = "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in values.items())
     return {f"contributions/{slug}.yaml": yaml_text, f"contributions/{slug}.md": body}
+
+
+def writers(bodies: Iterable[str]) -> dict[str, str]:
+    """A small book's files: one entry per body, by Writer A, B, … under Headline 0, 1, …"""
+    files: dict[str, str] = {}
+    for number, body in enumerate(bodies):
+        files |= entry(f"Writer {chr(65 + number)}", f"Headline {number}", body)
+    return files
 
 
 @pytest.fixture(scope="session")

@@ -92,29 +92,16 @@ def test_deep_links_name_a_destination_that_exists_in_the_book(site, browser):
     page.close()
 
 
-def test_download_button_delivers_the_published_bytes(site, browser):
+@pytest.mark.parametrize("edition, suffix", [("PDF", ".pdf"), ("EPUB", ".epub")])
+def test_download_buttons_deliver_the_published_bytes(site, browser, edition, suffix):
     release, base = site
     page = browser.new_page(accept_downloads=True)
     page.goto(base + "/")
     with page.expect_download() as pending:
-        page.get_by_role("link", name="Download the PDF").click()
-    download = pending.value
-    saved = Path(download.path())
-    sums = dict(reversed(line.split("  ")) for line in (release.folder / "SHA256SUMS").read_text().splitlines())
-    assert download.suggested_filename == release.pdf.name
-    assert hashlib.sha256(saved.read_bytes()).hexdigest() == sums[release.pdf.name]
-    page.close()
-
-
-def test_the_epub_download_button_delivers_the_published_bytes(site, browser):
-    release, base = site
-    page = browser.new_page(accept_downloads=True)
-    page.goto(base + "/")
-    with page.expect_download() as pending:
-        page.get_by_role("link", name="Download the EPUB").click()
+        page.get_by_role("link", name=f"Download the {edition}").click()
     download = pending.value
     sums = dict(reversed(line.split("  ")) for line in (release.folder / "SHA256SUMS").read_text().splitlines())
-    assert download.suggested_filename == release.pdf.with_suffix(".epub").name
+    assert download.suggested_filename == release.pdf.with_suffix(suffix).name
     assert hashlib.sha256(Path(download.path()).read_bytes()).hexdigest() == sums[download.suggested_filename]
     page.close()
 

@@ -13,7 +13,7 @@ from anthology import build_book
 from anthology.cache import CACHE_FOLDER
 from anthology.errors import ProjectError
 
-from .conftest import entry, page_texts
+from .conftest import entry, page_texts, writers
 
 TEXTS = ["Ledgers and lanterns make a quiet evening.", "Rosters are letters to the people on them."]
 
@@ -21,10 +21,7 @@ TEXTS = ["Ledgers and lanterns make a quiet evening.", "Rosters are letters to t
 @pytest.fixture
 def project(make_project, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    files = {}
-    for number in range(14):
-        files |= entry(f"Writer {chr(65 + number)}", f"Headline {number}", f"{TEXTS[number % 2]} Entry {number}.\n")
-    return make_project(files)
+    return make_project(writers(f"{TEXTS[number % 2]} Entry {number}.\n" for number in range(14)))
 
 
 def test_parallel_and_serial_layout_give_identical_bytes(project, tmp_path):

@@ -15,7 +15,7 @@ from anthology import lastbuild
 from anthology.cli import main
 from anthology.lastbuild import CACHE_FOLDER, RECORD, build_options, unchanged_outputs
 
-from .conftest import entry, page_texts
+from .conftest import page_texts, writers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,10 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def project(make_project, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    files = {}
-    for number in range(3):
-        files |= entry(f"Writer {chr(65 + number)}", f"Headline {number}", f"Ledgers and lanterns, entry {number}.\n")
-    return make_project(files)
+    return make_project(writers(f"Ledgers and lanterns, entry {number}.\n" for number in range(3)))
 
 
 def built(project: Path, target: Path, capsys) -> bool:  # type: ignore[no-untyped-def]
