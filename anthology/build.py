@@ -353,13 +353,20 @@ def _lay_out(task: tuple[Entry, Layout, str, bool, EntryCache, str]) -> Piece | 
 
 def _map(function: Callable[[T], R], tasks: list[T], jobs: int | None) -> Iterator[R]:
     """``function`` over ``tasks`` in order: in worker processes, one per core (``jobs``),
-    when there are enough tasks to pay for starting them; the results are the same either way."""
+    when there are enough tasks to pay for starting them; the results are the same either way.
+
+    The first task runs in this process before the workers fork: it imports and loads what
+    every task needs (ReportLab, the fonts, hyphenation patterns, shaping memos) once, and
+    the workers inherit it instead of each loading it again (a third more CPU with two workers).
+    """
     workers = min(jobs or os.cpu_count() or 1, len(tasks) // (PARALLEL_FROM // 2) or 1)
     if workers > 1 and len(tasks) >= PARALLEL_FROM:
+        yield function(tasks[0])
+        rest = tasks[1:]
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            yield from pool.map(function, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
+            yield from pool.map(function, rest, chunksize=max(1, len(rest) // (workers * 8)))
     else:
         yield from map(function, tasks)
 
