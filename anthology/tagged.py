@@ -14,6 +14,7 @@ never skip a level.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -38,36 +39,51 @@ class PlacedPiece:
 
 
 class _Tree:
-    """The book's structure tree while it is built: elements are made indirect once, kids appended in place."""
+    """The book's structure tree while it is built.
+
+    Every pikepdf call costs microseconds and a book has tens of thousands of
+    elements, so each element is made in one call and its kids are gathered in
+    Python, written once by :meth:`finish`; the book's pages are looked up once
+    (``pdf.pages[i]`` walks the whole page list each time).
+    """
 
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.pdf = pdf
+        self.pages = [page.obj for page in pdf.pages]
         self.parent_tree: list[pikepdf.Object] = []
         self.ids: dict[str, pikepdf.Object] = {}
+        """The Notes by their IDs, for the IDTree."""
+        self.kids: list[tuple[pikepdf.Object, list[object]]] = []
         self.root = pdf.make_indirect(pikepdf.Dictionary(Type=Name.StructTreeRoot))
-        self.document = self.element("Document", self.root)
+        self.document, kids = self.element("Document", self.root)
         self.root.K = pikepdf.Array([self.document])
+        self.document_kids = kids
 
-    def element(self, role: str, parent: pikepdf.Object, alt: str = "",
-                page: pikepdf.Object | None = None) -> pikepdf.Object:
-        element = pikepdf.Dictionary(Type=Name.StructElem, S=Name("/" + role), P=parent, K=pikepdf.Array())
+    def element(self, role: str, parent: pikepdf.Object, alt: str = "", page: pikepdf.Object | None = None,
+                **more: object) -> tuple[pikepdf.Object, list[object]]:
+        """A new element and the list its kids go in."""
+        fields: dict[str, object] = {"/Type": Name.StructElem, "/S": _name(role), "/P": parent}
         if alt:
-            element.Alt = pikepdf.String(alt)
+            fields["/Alt"] = pikepdf.String(alt)
         if page is not None:
-            element.Pg = page
-        return self.pdf.make_indirect(element)
+            fields["/Pg"] = page
+        for key, value in more.items():
+            fields["/" + key] = value
+        made = self.pdf.make_indirect(pikepdf.Dictionary(fields))
+        kids: list[object] = []
+        self.kids.append((made, kids))
+        return made, kids
 
-    def identify(self, element: pikepdf.Object) -> pikepdf.String:
-        """A new ID for ``element``, noted for the IDTree."""
-        name = f"note-{len(self.ids) + 1}"
-        self.ids[name] = element
-        return pikepdf.String(name)
+    def finish(self) -> None:
+        """Give every element its kids."""
+        for made, kids in self.kids:
+            made.K = pikepdf.Array(kids)
 
-    def child(self, holder: pikepdf.Object, role: str, alt: str = "",
-              page: pikepdf.Object | None = None) -> pikepdf.Object:
-        made = self.element(role, holder, alt, page)
-        holder.K.append(made)
-        return made
+
+@functools.cache
+def _name(role: str) -> Name:
+    """The role's name object, made once per role."""
+    return Name("/" + role)
 
 
 def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels: dict[str, str],
@@ -78,21 +94,23 @@ def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels
     descriptions); ``linked`` the targets that got a link (assembly skips the others).
     """
     tree = _Tree(pdf)
-    part: pikepdf.Object | None = None
+    part: tuple[pikepdf.Object, list[object]] | None = None
     for item in placed:
         piece = item.piece
         if not piece.structure or piece.kind not in ROOT_ROLE:
             continue
         if piece.kind in ("index", "about"):
             part = None
-        holder = part if part is not None and piece.kind == "entry" else tree.document
-        element = tree.child(holder, ROOT_ROLE[piece.kind])
-        if item.language:
-            element.Lang = pikepdf.String(item.language)
+        holder, holder_kids = part if part is not None and piece.kind == "entry" else (tree.document,
+                                                                                        tree.document_kids)
+        inside = holder is not tree.document
+        top = tree.element(ROOT_ROLE[piece.kind], holder,
+                           **({"Lang": pikepdf.String(item.language)} if item.language else {}))
+        holder_kids.append(top[0])
         if piece.kind == "divider":
-            part = element
-        shift = 1 if piece.kind == "entry" and holder is not tree.document else 0
-        _graft_piece(tree, piece, item.start, element, shift, link_labels, linked)
+            part = top
+        _graft_piece(tree, piece, item.start, top, 1 if inside else 0, link_labels, linked)
+    tree.finish()
     nums: list[object] = []  # built in Python: extending a pikepdf.Array costs a copy each time
     for key, value in enumerate(tree.parent_tree):
         nums += [key, value]
@@ -105,30 +123,35 @@ def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels
         tree.root.IDTree = ids.obj
     pdf.Root.StructTreeRoot = tree.root
     pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
-    for page in pdf.pages:
-        page.obj.Tabs = Name.S
+    for page in tree.pages:
+        page.Tabs = Name.S
 
 
-def _graft_piece(tree: _Tree, piece: Piece, start: int, top: pikepdf.Object, shift: int,
+def _graft_piece(tree: _Tree, piece: Piece, start: int, top: tuple[pikepdf.Object, list[object]], shift: int,
                  link_labels: dict[str, str], linked: set[str]) -> None:
     record = json.loads(piece.structure)
-    made: dict[int, pikepdf.Object] = {}
+    made: dict[int, tuple[pikepdf.Object, list[object]]] = {}
     first_page: dict[int, int] = {}
-    pages = tree.pdf.pages
+    pages = tree.pages
 
-    def element(number: int, page: int | None = None) -> pikepdf.Object:
+    def element(number: int, page: int | None = None) -> tuple[pikepdf.Object, list[object]]:
         if number not in made:
             role, parent, alt, lang = record["elements"][number]
-            holder = top if parent < 0 else element(parent)
+            holder, holder_kids = top if parent < 0 else element(parent)
             if shift and role in ("H1", "H2", "H3", "H4", "H5"):
                 role = f"H{int(role[1]) + shift}"
-            made[number] = tree.child(holder, role, alt, None if page is None else pages[page].obj)
+            more: dict[str, object] = {}
             if lang:
-                made[number].Lang = pikepdf.String(lang)
-            if role == "Note":  # PDF/UA: every Note has an ID, found through the IDTree
-                made[number].ID = tree.identify(made[number])
+                more["Lang"] = pikepdf.String(lang)
+            note = f"note-{len(tree.ids) + 1}" if role == "Note" else ""
+            if note:  # PDF/UA: every Note has an ID, found through the IDTree
+                more["ID"] = pikepdf.String(note)
             elif role == "TH":  # the header of the cells below it
-                made[number].A = pikepdf.Dictionary(O=Name.Table, Scope=Name.Column)
+                more["A"] = pikepdf.Dictionary(O=Name.Table, Scope=Name.Column)
+            made[number] = tree.element(role, holder, alt, None if page is None else pages[page], **more)
+            holder_kids.append(made[number][0])
+            if note:
+                tree.ids[note] = made[number][0]
             if page is not None:
                 first_page[number] = page
         return made[number]
@@ -137,28 +160,31 @@ def _graft_piece(tree: _Tree, piece: Piece, start: int, top: pikepdf.Object, shi
              if area.slug in linked]
     for offset, mcids in enumerate(record["pages"]):
         index = start + offset
-        page = pages[index].obj
+        page = pages[index]
         if mcids:
-            owners = pikepdf.Array()
+            owners = []
             for mcid, number in enumerate(mcids):
-                owner = element(number, index)
+                owner, kids = element(number, index)
                 # On the page its element names once (/Pg) an MCID is a bare number; elsewhere an MCR.
-                owner.K.append(mcid if first_page.get(number) == index
-                               else pikepdf.Dictionary(Type=Name.MCR, Pg=page, MCID=mcid))
+                kids.append(mcid if first_page.get(number) == index
+                            else pikepdf.Dictionary(Type=Name.MCR, Pg=page, MCID=mcid))
                 owners.append(owner)
             page.StructParents = len(tree.parent_tree)
-            tree.parent_tree.append(owners)
+            tree.parent_tree.append(pikepdf.Array(owners))
         owners_of_links = [(number, "", does) for number, does in record["links"][offset]]
         owners_of_links += [(number, area.slug, "") for number, area in areas if area.page_index == offset]
+        if not owners_of_links:
+            continue
         annotations = page.get(Name.Annots)
         links = [index for index, a in enumerate(annotations or ()) if a.get(Name.Subtype) == Name.Link]
         for at, (number, target, does) in zip(links, owners_of_links, strict=False):
             annotation = annotations[at]
             if not annotation.is_indirect:
                 annotation = annotations[at] = tree.pdf.make_indirect(annotation)
-            holder = top if number < 0 else element(number, index)
-            link = tree.child(holder, "Link")
-            link.K.append(pikepdf.Dictionary(Type=Name.OBJR, Obj=annotation, Pg=page))
+            holder, holder_kids = top if number < 0 else element(number, index)
+            link, link_kids = tree.element("Link", holder)
+            holder_kids.append(link)
+            link_kids.append(pikepdf.Dictionary(Type=Name.OBJR, Obj=annotation, Pg=page))
             annotation.StructParent = len(tree.parent_tree)
             tree.parent_tree.append(link)
             annotation.Contents = pikepdf.String(does or _describe(annotation, link_labels.get(target, "")))
