@@ -141,14 +141,14 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     for placed, offset in placements:
         start = offset + placed.index
         if placed.piece is None:
-            writer.pdf.add_blank_page(page_size=(layout.page_width, layout.page_height))
+            writer.blank(layout.page_width, layout.page_height)
             shifts.append(0.0)
             continue
         writer.append(placed.piece.pdf)
         shift = layout.margin_outer - layout.margin_inner if layout.mirrored and start % 2 else 0.0
         shifts += [shift if number % 2 == 0 else -shift for number in range(placed.piece.page_count)]
         links += [(start + area.page_index, area.rect, area.slug) for area in placed.piece.links]
-    pages = writer.pdf.pages
+    pages = writer.pages
     for page_index, rect, key in links:  # once every page exists, so each link points at a page object
         if key in start_of:
             _add_link(writer.pdf, pages[page_index], rect, pages[start_of[key]])
@@ -156,12 +156,12 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     graft_structure(writer.pdf, [PlacedPiece(p.piece, offset + p.index,
                                              languages.get(p.piece.key, "") if p.piece.kind == "entry" else "")
                                  for p, offset in placements if p.piece], label_of, set(start_of))
-    for page, shift in zip(pages, shifts, strict=True):
+    for page, shift in zip(writer.pdf.pages, shifts, strict=True):
         if shift:  # rendered as a recto first, placed on a verso
             _shift(page, shift, 0)
     writer.stamp(overlay, [bool(f.folio or f.running_head or f.proof) for f in furniture])
 
-    toc = _outline(writer.pdf, book, body, entries, start_of, label_of)
+    toc = _outline(writer.pdf, pages, book, body, entries, start_of, label_of)
     labels = (PageRange(0, 0, "", book.words("cover")), PageRange(1, front_count - 1, "/r"),
               PageRange(front_count, total - 1, "/D"))
     page_labels(writer.pdf, labels)
@@ -307,51 +307,52 @@ def _piece_furniture(book: BookConfig, layout: Layout, piece: Piece, start: int,
     return pages
 
 
-def _outline(pdf: pikepdf.Pdf, book: BookConfig, body: list[Piece], entries: Sequence[Entry],
-             start_of: dict[str, int], label_of: dict[str, str]) -> tuple[TocLine, ...]:
+def _outline(pdf: pikepdf.Pdf, pages: list[pikepdf.Object], book: BookConfig, body: list[Piece],
+             entries: Sequence[Entry], start_of: dict[str, int], label_of: dict[str, str]) -> tuple[TocLine, ...]:
     """Bookmarks (parts as parents of their entries), one named destination per entry."""
     by_slug = {e.contribution.slug: e.contribution for e in entries}
     destinations = pikepdf.NameTree.new(pdf)
     pdf.Root.Names = pikepdf.Dictionary(Dests=destinations.obj)
-    pages = pdf.pages
     toc: list[TocLine] = []
     with pdf.open_outline() as outline:
         items = outline.root
         if "intro" in start_of:
-            items.append(OutlineItem(book.words("introduction"), start_of["intro"]))
-        items.append(OutlineItem(book.words("contents"), start_of["contents"]))
+            items.append(OutlineItem(book.words("introduction"), _fit(pages[start_of["intro"]])))
+        items.append(OutlineItem(book.words("contents"), _fit(pages[start_of["contents"]])))
         parent, part_title = items, ""
         for piece in body:
             if piece.kind == "divider":
                 number = int(piece.key.split("-")[1])
                 part_title = book.parts[number - 1].title
-                item = OutlineItem(book.words("part_title", number=number, title=part_title), start_of[piece.key])
+                target = _fit(pages[start_of[piece.key]])
+                item = OutlineItem(book.words("part_title", number=number, title=part_title), target)
                 items.append(item)
                 parent = item.children
-                destinations[piece.key] = _fit(pages[start_of[piece.key]])
+                destinations[piece.key] = target
                 continue
             c = by_slug[piece.key]
-            parent.append(OutlineItem(f"{c.name}: {c.title}", start_of[c.slug]))
-            destinations[c.slug] = _fit(pages[start_of[c.slug]])
+            target = _fit(pages[start_of[c.slug]])
+            parent.append(OutlineItem(f"{c.name}: {c.title}", target))
+            destinations[c.slug] = target
             toc.append(TocLine(c.slug, c.title, c.name, label_of[c.slug], start_of[c.slug], part_title))
-        items.append(OutlineItem(book.words("index"), start_of["index"]))
+        items.append(OutlineItem(book.words("index"), _fit(pages[start_of["index"]])))
         if "about" in start_of:
-            items.append(OutlineItem(book.words("about_editor"), start_of["about"]))
+            items.append(OutlineItem(book.words("about_editor"), _fit(pages[start_of["about"]])))
     return tuple(toc)
 
 
-def _fit(page: pikepdf.Page) -> pikepdf.Array:
+def _fit(page: pikepdf.Object) -> pikepdf.Array:
     """A destination showing the whole page."""
-    return pikepdf.Array([page.obj, Name.Fit])
+    return pikepdf.Array([page, Name.Fit])
 
 
-def _add_link(pdf: pikepdf.Pdf, page: pikepdf.Page, rect: tuple[float, float, float, float],
-              target: pikepdf.Page) -> None:
+def _add_link(pdf: pikepdf.Pdf, page: pikepdf.Object, rect: tuple[float, float, float, float],
+              target: pikepdf.Object) -> None:
     link = pdf.make_indirect(pikepdf.Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=pikepdf.Array(rect),
                                                 Border=pikepdf.Array([0, 0, 0]), Dest=_fit(target)))
-    if Name.Annots not in page.obj:
-        page.obj.Annots = pikepdf.Array()
-    page.obj.Annots.append(link)
+    if Name.Annots not in page:
+        page.Annots = pikepdf.Array()
+    page.Annots.append(link)
 
 
 def _shift(page: pikepdf.Page, dx: float, dy: float) -> None:
@@ -397,6 +398,8 @@ class _Writer:
     its full copy is taken from the font carrier (:func:`~anthology.fonts.font_carrier`),
     and every page that uses it points there, so the book embeds each subset once.
     The sources stay open until :meth:`save`, since qpdf copies their streams then.
+    :attr:`pages` lists the book's page objects as they are added: ``pdf.pages[i]``
+    walks the whole page list on every call, which a book of a thousand pages feels.
     """
 
     def __init__(self, carrier: bytes) -> None:
@@ -408,6 +411,7 @@ class _Writer:
                          for font in (page.Resources.get(Name.Font) or {}).values()}
         self._fonts: dict[str, pikepdf.Object] = {}
         self._font_dicts: dict[tuple[tuple[str, str], ...], pikepdf.Object] = {}
+        self.pages: list[pikepdf.Object] = []
         self._save = self.pdf.make_stream(b"q\n")
         self._restore = self.pdf.make_stream(b"Q\n")
 
@@ -418,12 +422,18 @@ class _Writer:
         costs qpdf far more memory than its bytes (about 25 MB per 1 000 entries).
         """
         with pikepdf.open(io.BytesIO(data)) as source:
-            first = len(self.pdf.pages)
+            first = len(self.pages)
             self.pdf.pages.extend(source.pages)
+            kids = self.pdf.Root.Pages.Kids  # qpdf keeps the page tree flat: its kids are the pages, in order
+            self.pages += (kids[index] for index in range(first, len(kids)))
             copied: set[tuple[int, int]] = set()
-            for page in self.pdf.pages[first:]:
-                self._share_fonts(page.obj.get(Name.Resources))
-                _own_streams(page.obj, copied)
+            for page in self.pages[first:]:
+                self._share_fonts(page.get(Name.Resources))
+                _own_streams(page, copied)
+
+    def blank(self, width: float, height: float) -> None:
+        """A blank page at the end of the book."""
+        self.pages.append(self.pdf.add_blank_page(page_size=(width, height)).obj)
 
     def form(self, source: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Object:
         """A page of another PDF as a form XObject of the book, its encoded content copied as it is."""
