@@ -131,8 +131,21 @@ class _GfmLinkify:
             found.url = found.url.rstrip("~")
         return found
 
+    def pretest(self, text: str) -> bool:
+        """linkify-it's own quick test, asked only when the text has a character every link needs.
+
+        Its one large case-insensitive pattern was a tenth of checking a contribution; every
+        alternative in it (a scheme's ':' or '//', '@', 'localhost', 'www.', a '.' before a
+        digit or a top-level domain) contains one of :data:`_LINK_SIGNS`, so the answer is the same.
+        """
+        return _LINK_SIGNS.search(text) is not None and self._linkify.pretest(text)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._linkify, name)
+
+
+_LINK_SIGNS = re.compile(r":|//|@|localhost|www\.|\.\w", re.IGNORECASE)
+"""What any text linkify-it's ``pretest`` accepts contains (see :meth:`_GfmLinkify.pretest`)."""
 
 
 _MARKDOWN, _GUARD = _parser()

@@ -143,3 +143,27 @@ def test_a_struck_out_bare_url_is_struck_out_not_printed_with_its_tildes():
     assert "".join(s.text for s in spans) == "https://example.org/a and https://example.org/~user/ ok"
     assert (spans[0].strike, spans[0].href) == (True, "https://example.org/a")
     assert spans[2].href == "https://example.org/~user/"
+
+
+def test_the_quick_link_pretest_turns_away_nothing_linkify_it_would_look_at():
+    """The cheap filter before linkify-it's pretest gives its answer on every spec example, line and word."""
+    import random
+
+    from anthology.text import new_parser
+
+    linkify = new_parser().linkify
+    data = Path(__file__).parent / "data"
+    texts = [text for name in ("commonmark-spec-0.31.2.txt", "cmark-gfm-extensions.txt")
+             for text in (data / name).read_text(encoding="utf-8").split("\n\n")]
+    texts += [line for text in texts for line in text.splitlines()]
+    texts += ["WWW.EXAMPLE", "LOCALHOST", "a.RF", "see x.рф now", "10.1.2", "e.g", "mailto", "ftp", "a@",
+              "http://x", "//x", "end. Next", "Kelvin\u212a.com", "xn--p1ai", "localhoſt"]
+    rng = random.Random(5)
+    alphabet = "aw.:/@ lochstxn-1рф\u212aſİ"
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(20000)]
+    accepted = 0
+    for text in texts:
+        expected = linkify._linkify.pretest(text)
+        assert linkify.pretest(text) == expected, text
+        accepted += expected
+    assert 1000 < accepted < len(texts) - 1000  # both answers are exercised
