@@ -166,6 +166,15 @@ def _scan(items: Sequence[Item], breakpoints: Sequence[tuple[int, float, float, 
             continue
         forced = cost <= -INFINITY
         is_last = b == count - 1
+        if ordered and not forced:  # most breakpoints come before any line could end: one node tells
+            first = next(iter(active.values()))
+            if first.line >= last_width:
+                short = widths[-1] - (sum_w[b] - first.width + penalty_width)
+                stretch = sum_y[b] - first.stretch + background
+                if is_last and tuning.justify_last:
+                    stretch -= FILL
+                if short > 0 and (short / stretch if stretch > 0 else float("inf")) > worst:
+                    continue
         best: dict[tuple[int, int, int], tuple[float, _Node, float]] = {}
         dropped: _Node | None = None
         for key, node in list(active.items()):
