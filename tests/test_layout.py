@@ -52,3 +52,39 @@ def test_words_overrides_are_printed_as_text_never_as_reportlab_markup(make_proj
     text = " ".join(page_texts(result.output))
     for value in overrides.values():
         assert " ".join(value.split()) in " ".join(text.split()), value
+
+
+def test_a_paragraph_in_its_styles_own_face_draws_the_same_without_font_tags():
+    """Markup leaves out the <font> tags that repeat the style's face; the page is the same, byte for byte."""
+    import io
+
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+
+    from anthology.fonts import register_family
+    from anthology.layout.flowables import TaggedParagraph, markup
+    from anthology.layout.setting import Setting
+    from anthology.model import Span
+
+    fonts = register_family("source-serif")
+    code = register_family("ibm-plex-mono").regular
+    spans = (Span("Plain words, then "), Span("bold", bold=True), Span(" and "), Span("italic", italic=True),
+             Span(" text; "), Span("code()", code=True), Span(" a "), Span("link", href="https://example.org"),
+             Span("1", note=1), Span(" "), Span("struck", strike=True), Span("", line_break=True),
+             Span("Ωmega, Ж, 你好, \U0001F600 & <b>not markup</b> — fallbacks."))
+    style = ParagraphStyle("body", fontName=fonts.regular, fontSize=11, leading=15, setting=Setting(language="en_US"))
+    pages = []
+    texts = []
+    for face in ("", fonts.regular):
+        text = markup(spans, fonts, code, "#336699", ("roboto",), anchors="x", face=face)
+        texts.append(text)
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, pagesize=(300, 300), invariant=1)
+        paragraph = TaggedParagraph(text, style)
+        paragraph.wrapOn(canvas, 200, 280)
+        paragraph.drawOn(canvas, 20, 20)
+        canvas.bookmarkPage("x-note-1")  # where the note's mark leads
+        canvas.save()
+        pages.append(buffer.getvalue())
+    assert texts[1].count("<font") < texts[0].count("<font")
+    assert pages[0] == pages[1]

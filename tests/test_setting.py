@@ -517,3 +517,17 @@ def test_a_page_never_ends_on_a_contributors_soft_hyphen_either():
     assert not getattr(first.blPara.lines[-1].words[-1], "kp_hyphen", False)
     assert len(first.blPara.lines) == last + 1
     assert _drawn_words([first, rest]) == words(text)
+
+
+def test_a_fragment_copy_is_reportlabs_clone():
+    """The fast copy of a fragment has the clone's class and attributes, in the same order."""
+    from reportlab.platypus.paraparser import ParaFrag
+
+    from anthology.layout.setting import _copy
+
+    frag = ParaFrag(fontName="F", fontSize=11, text="word", rise=0, link=None, us_lines=[])
+    for changes in ({}, {"text": "other", "kp_mark": True}):
+        ours, theirs = _copy(frag, **changes), frag.clone(**changes)
+        assert type(ours) is type(theirs) and ours is not frag
+        assert list(ours.__dict__.items()) == list(theirs.__dict__.items())
+    assert frag.text == "word"

@@ -43,21 +43,24 @@ from .tagging import CONTINUATION, Node, marked
 
 
 def markup(spans: tuple[Span, ...], fonts: FontSet, code_face: str, link_color: str,
-           fallbacks: tuple[str, ...], *, bold: bool = False, italic: bool = False, anchors: str = "") -> str:
+           fallbacks: tuple[str, ...], *, bold: bool = False, italic: bool = False, anchors: str = "",
+           face: str = "") -> str:
     """ReportLab paragraph markup for plain spans; every character of text is escaped.
 
     ``bold`` and ``italic`` are the surrounding style's own weight and slant (a heading
     is bold throughout); a span's emphasis adds to them. ``anchors`` prefixes the names
     of footnote marks and notes, so they are unique in the book (the entry's slug).
+    ``face`` is the paragraph style's own font: text in it needs no ``<font>`` tag, and
+    ReportLab's markup parser reads a body paragraph about a third faster.
     """
     parts: list[str] = []
     for span in spans:
         if span.line_break:
             parts.append("<br/>")
             continue
-        face = code_face if span.code else _face(fonts, span.bold or bold, span.italic or italic)
-        text = "".join(f"<font face={quoteattr(run_face)}>{escape(run)}</font>"
-                       for run_face, run in font_runs(span.text, face, fallbacks))
+        span_face = code_face if span.code else _face(fonts, span.bold or bold, span.italic or italic)
+        text = "".join(escape(run) if run_face == face else f"<font face={quoteattr(run_face)}>{escape(run)}</font>"
+                       for run_face, run in font_runs(span.text, span_face, fallbacks))
         if span.strike:
             text = f"<strike>{text}</strike>"
         if span.note:
@@ -271,9 +274,9 @@ class BlockRenderer:
         self._note_more = ParagraphStyle("note_more", parent=styles.note, firstLineIndent=0)
 
     def _markup(self, spans: tuple[Span, ...], fonts: FontSet | None = None, *,
-                bold: bool = False, italic: bool = False) -> str:
+                bold: bool = False, italic: bool = False, face: str = "") -> str:
         return markup(spans, fonts or self.styles.body, self.styles.mono.regular, self.link_color,
-                      self.styles.fallbacks, bold=bold, italic=italic, anchors=self.anchors)
+                      self.styles.fallbacks, bold=bold, italic=italic, anchors=self.anchors, face=face)
 
     def render(self, blocks: tuple[Block, ...], *, first_indent: bool = False,
                parent: Node | None = None) -> list[Flowable]:
@@ -287,7 +290,8 @@ class BlockRenderer:
         for block in blocks:
             if isinstance(block, Paragraph):
                 style = self.styles.first if after_break else self.styles.text
-                flowables.append(body_paragraph(TaggedParagraph(self._markup(block.spans), style, Node("P", parent)),
+                flowables.append(body_paragraph(TaggedParagraph(self._markup(block.spans, face=style.fontName), style,
+                                                                Node("P", parent)),
                                                 _length(block.spans)))
                 after_break = False
                 continue

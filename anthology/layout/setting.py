@@ -695,9 +695,17 @@ def _mark(frag: object, width: float, hyphen: bool, *, ragged: bool = False,
     """A zero-width word that ends a line in ReportLab's line loop, and is known as ours later;
     ``inside`` a word when the line ends inside one."""
     text = InsideWord() if inside else ""
-    mark = frag.clone(_fkind=_FK_BREAK, text=text, kp_mark=True, kp_width=width,  # type: ignore[attr-defined]
-                      kp_hyphen=hyphen, kp_ragged=ragged)
+    mark = _copy(frag, _fkind=_FK_BREAK, text=text, kp_mark=True, kp_width=width, kp_hyphen=hyphen,
+                 kp_ragged=ragged)
     return [0, (mark, text)]
+
+
+def _copy(frag: object, **changes: object) -> object:
+    """``frag.clone(**changes)`` for ReportLab's fragments (attribute bags), without passing every
+    attribute through keywords as ``clone`` does: four times faster, and a line clones each of its runs."""
+    copy = object.__new__(type(frag))
+    copy.__dict__.update(frag.__dict__, **changes)
+    return copy
 
 
 _ascent_descent = functools.lru_cache(maxsize=256)(getAscentDescent)
@@ -747,9 +755,7 @@ def _line(words: list, width: float, first: int, end: object, line_break: bool) 
             space = 0.0
     fragments = []
     for frag, parts in zip(runs, texts, strict=True):
-        run = frag.clone()
-        run.text = _joined(parts)
-        fragments.append(run)
+        fragments.append(_copy(frag, text=_joined(parts)))
     if end is not None:
         fragments.append(end)
     if not fragments:
@@ -833,7 +839,7 @@ class SetParagraph(RLParagraph):
                 end = word[1][0]
                 ragged = getattr(end, "kp_ragged", False) if _is_mark(word) else True
                 lines.append(_line(words[start:index], widths[min(len(lines), len(widths) - 1)], start,
-                                   end.clone(), ragged))
+                                   _copy(end), ragged))
                 start = index + 1
         if start < len(words) or not lines:
             lines.append(_line(words[start:], widths[min(len(lines), len(widths) - 1)], start, None, False))
