@@ -285,7 +285,8 @@ def _clean(root: Path) -> int:
 
 def _serve(root: Path, host: str, port: int, watch_files: bool) -> int:
     from .lastbuild import inputs_digest
-    from .release import default_site, release_is_current
+    from .publish import default_site
+    from .release import release_is_current
     from .serve import serve_forever, watch
 
     folder = default_site(root.resolve())
@@ -331,7 +332,7 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
         print(f"skipped {_shown(rejected.source)} ({plural(len(rejected.diagnostics), 'error', 'errors')})",
               file=sys.stderr)
     book = result.book
-    from .release import moves_since_release
+    from .publish import moves_since_release
 
     for move in moves_since_release(root.resolve(), book):
         print(f"moved since the last release: {move}", file=sys.stderr)

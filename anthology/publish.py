@@ -23,10 +23,15 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import AnthologyError
 from .load import open_regular
+
+if TYPE_CHECKING:
+    from .model import Book
 
 
 def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
@@ -303,3 +308,47 @@ def _folder_lock(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+# The last release, as the build reports what moved since (here, not in release.py, so that a build
+# does not import the release's machinery: Jinja2, PDFium, Pillow).
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """An entry whose first page changed since the last release."""
+
+    name: str
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: page {self.before} → {self.after}"
+
+
+def default_site(root: Path) -> Path:
+    """Where ``dist`` writes the release unless told otherwise."""
+    return root / "dist" / "site"
+
+
+def moves_since_release(root: Path, book: Book) -> tuple[Move, ...]:
+    """Entries of a freshly built book whose first page differs from the published release's."""
+    current = {"entries": [{"slug": line.slug, "name": line.name, "first_page": line.label} for line in book.toc]}
+    return moved_entries(read_manifest(default_site(root)), current)
+
+
+def moved_entries(previous: dict | None, manifest: dict) -> tuple[Move, ...]:
+    """Entries whose first printed page differs from the previous release's."""
+    if not previous:
+        return ()
+    before = {e["slug"]: e["first_page"] for e in previous.get("entries", [])}
+    return tuple(Move(e["name"], before[e["slug"]], e["first_page"]) for e in manifest["entries"]
+                 if e["slug"] in before and before[e["slug"]] != e["first_page"])
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The release in ``folder`` as its manifest.json describes it; None when there is none to read."""
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -45,24 +45,12 @@ from .epub import make_epub
 from .fonts import font_runs
 from .layout.images import prepare_headshot
 from .model import Book, BookConfig, Contribution, Layout, PageRange, Paragraph, Position, TocLine
-from .publish import publish_folder
+from .publish import Move, default_site, moved_entries, publish_folder, read_manifest
 from .tagged import keep_only
 from .words import Words
 
 BUILTIN_SITE = Path(__file__).parent / "layouts" / "perspectives" / "site"
 CARD_SIZE = (1200, 630)
-
-
-@dataclass(frozen=True, slots=True)
-class Move:
-    """An entry whose first page changed since the last release."""
-
-    name: str
-    before: str
-    after: str
-
-    def __str__(self) -> str:
-        return f"{self.name}: page {self.before} → {self.after}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +61,6 @@ class Release:
     moves: tuple[Move, ...]
     kept: tuple[str, ...] = ()
     """Files in the folder that dist did not write, left as they were."""
-
-
-def default_site(root: Path) -> Path:
-    return root / "dist" / "site"
 
 
 def build_release(root: Path, folder: Path | None = None, book_output: Path | None = None,
@@ -92,7 +76,7 @@ def build_release(root: Path, folder: Path | None = None, book_output: Path | No
     checked, book = result.checked, result.book
     config = checked.project.book
     edition = make_epub(config, checked.project.layout, checked.texts, checked.entries, book)
-    previous = _read_manifest(folder)
+    previous = read_manifest(folder)
     pdf_name = f"{slugify(config.title) or 'anthology'}{'-' + slugify(config.edition) if config.edition else ''}.pdf"
     epub_name = pdf_name.removesuffix(".pdf") + ".epub"
     files: dict[str, bytes] = {pdf_name: book.pdf, epub_name: edition.data}
@@ -149,24 +133,9 @@ def release_is_current(root: Path, folder: Path) -> bool:
     """True when ``folder`` holds a release made from the project's current files."""
     from .lastbuild import inputs_digest
 
-    manifest = _read_manifest(folder)
+    manifest = read_manifest(folder)
     return bool(manifest) and manifest["book"].get("input_hashes") == inputs_digest(root, {}) and (
         folder / manifest["book"]["file"]).is_file()
-
-
-def moves_since_release(root: Path, book: Book) -> tuple[Move, ...]:
-    """Entries of a freshly built book whose first page differs from the published release's."""
-    current = {"entries": [{"slug": line.slug, "name": line.name, "first_page": line.label} for line in book.toc]}
-    return moved_entries(_read_manifest(default_site(root)), current)
-
-
-def moved_entries(previous: dict | None, manifest: dict) -> tuple[Move, ...]:
-    """Entries whose first printed page differs from the previous release's."""
-    if not previous:
-        return ()
-    before = {e["slug"]: e["first_page"] for e in previous.get("entries", [])}
-    return tuple(Move(e["name"], before[e["slug"]], e["first_page"]) for e in manifest["entries"]
-                 if e["slug"] in before and before[e["slug"]] != e["first_page"])
 
 
 def extract(book: Book, line: TocLine, config: BookConfig) -> bytes:
@@ -348,13 +317,6 @@ def _manifest(config, book: Book, pdf_name: str, sha: str, entries: list[dict], 
         "entries": [{"slug": r["slug"], "name": r["name"], "title": r["title"], "first_page": r["label"],
                      "pages": r["pages"], "extract": f"c/{r['slug']}.pdf", "link": r["link"]} for r in entries],
     }
-
-
-def _read_manifest(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _cover_image(pdf: bytes) -> tuple[bytes, tuple[int, int]]:
