@@ -14,7 +14,7 @@ never skip a level.
 
 from __future__ import annotations
 
-import functools
+import io
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -39,51 +39,72 @@ class PlacedPiece:
 
 
 class _Tree:
-    """The book's structure tree while it is built.
+    """The book's structure tree while it is built, as qpdf JSON that :meth:`finish` hands to qpdf in one call.
 
-    Every pikepdf call costs microseconds and a book has tens of thousands of
-    elements, so each element is made in one call and its kids are gathered in
-    Python, written once by :meth:`finish`; the book's pages are looked up once
-    (``pdf.pages[i]`` walks the whole page list each time).
+    A book has tens of thousands of elements, and each pikepdf call costs
+    microseconds (making an object indirect, about 20), so the elements are
+    written as the JSON objects qpdf reads (``"12 0 R"`` for a reference,
+    ``"/Name"``, ``"u:text"``) under new object numbers, and qpdf adds them all
+    at once. The book's pages are looked up once (``pdf.pages[i]`` walks the
+    whole page list on every call).
     """
 
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.pdf = pdf
         self.pages = [page.obj for page in pdf.pages]
-        self.parent_tree: list[pikepdf.Object] = []
-        self.ids: dict[str, pikepdf.Object] = {}
-        """The Notes by their IDs, for the IDTree."""
-        self.kids: list[tuple[pikepdf.Object, list[object]]] = []
-        self.root = pdf.make_indirect(pikepdf.Dictionary(Type=Name.StructTreeRoot))
-        self.document, kids = self.element("Document", self.root)
-        self.root.K = pikepdf.Array([self.document])
-        self.document_kids = kids
+        self.page_refs = [_ref(page) for page in self.pages]
+        self.parent_tree: list[object] = []
+        self.ids: dict[str, str] = {}
+        """The Notes' elements by their IDs, for the IDTree."""
+        self.objects: dict[str, dict[str, object]] = {}
+        for page in self.pages:  # a link's element names its annotation: made indirect before numbering starts
+            annotations = page.get(Name.Annots)
+            for at, annotation in enumerate(annotations or ()):
+                if not annotation.is_indirect and annotation.get(Name.Subtype) == Name.Link:
+                    annotations[at] = pdf.make_indirect(annotation)
+        self.next = int(pdf.make_indirect(pikepdf.Dictionary()).objgen[0]) + 1  # above every object of the book
+        self.root = self.new({"/Type": "/StructTreeRoot"})
+        self.document, self.document_kids = self.element("Document", self.root)
+        self.objects[self.root]["/K"] = [self.document]
 
-    def element(self, role: str, parent: pikepdf.Object, alt: str = "", page: pikepdf.Object | None = None,
-                **more: object) -> tuple[pikepdf.Object, list[object]]:
+    def new(self, value: dict[str, object]) -> str:
+        """A new object of the book (as a reference)."""
+        ref = f"{self.next} 0 R"
+        self.next += 1
+        self.objects[ref] = value
+        return ref
+
+    def element(self, role: str, parent: str, alt: str = "", page: int | None = None,
+                **more: object) -> tuple[str, list[object]]:
         """A new element and the list its kids go in."""
-        fields: dict[str, object] = {"/Type": Name.StructElem, "/S": _name(role), "/P": parent}
-        if alt:
-            fields["/Alt"] = pikepdf.String(alt)
-        if page is not None:
-            fields["/Pg"] = page
-        for key, value in more.items():
-            fields["/" + key] = value
-        made = self.pdf.make_indirect(pikepdf.Dictionary(fields))
         kids: list[object] = []
-        self.kids.append((made, kids))
-        return made, kids
+        value: dict[str, object] = {"/Type": "/StructElem", "/S": "/" + role, "/P": parent, "/K": kids}
+        if alt:
+            value["/Alt"] = "u:" + alt
+        if page is not None:
+            value["/Pg"] = self.page_refs[page]
+        for key, field in more.items():
+            value["/" + key] = field
+        return self.new(value), kids
 
-    def finish(self) -> None:
-        """Give every element its kids."""
-        for made, kids in self.kids:
-            made.K = pikepdf.Array(kids)
+    def finish(self) -> pikepdf.Object:
+        """Add the tree's objects to the book; returns its root."""
+        self.objects[self.root] |= {"/ParentTree": self.new({"/Nums": [item for key, value in enumerate(
+            self.parent_tree) for item in (key, value)]}), "/ParentTreeNextKey": len(self.parent_tree)}
+        document = {"qpdf": [{"jsonversion": 2, "maxobjectid": self.next - 1},
+                             {f"obj:{ref}": {"value": value} for ref, value in self.objects.items()}]}
+        self.pdf.update_from_qpdf_json(io.BytesIO(json.dumps(document, ensure_ascii=False).encode()))
+        return self.pdf.get_object(_objgen(self.root))
 
 
-@functools.cache
-def _name(role: str) -> Name:
-    """The role's name object, made once per role."""
-    return Name("/" + role)
+def _ref(obj: pikepdf.Object) -> str:
+    number, generation = obj.objgen
+    return f"{number} {generation} R"
+
+
+def _objgen(ref: str) -> tuple[int, int]:
+    number, generation, _ = ref.split()
+    return int(number), int(generation)
 
 
 def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels: dict[str, str],
@@ -94,7 +115,7 @@ def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels
     descriptions); ``linked`` the targets that got a link (assembly skips the others).
     """
     tree = _Tree(pdf)
-    part: tuple[pikepdf.Object, list[object]] | None = None
+    part: tuple[str, list[object]] | None = None
     for item in placed:
         piece = item.piece
         if not piece.structure or piece.kind not in ROOT_ROLE:
@@ -103,38 +124,31 @@ def graft_structure(pdf: pikepdf.Pdf, placed: Sequence[PlacedPiece], link_labels
             part = None
         holder, holder_kids = part if part is not None and piece.kind == "entry" else (tree.document,
                                                                                         tree.document_kids)
-        inside = holder is not tree.document
-        top = tree.element(ROOT_ROLE[piece.kind], holder,
-                           **({"Lang": pikepdf.String(item.language)} if item.language else {}))
+        inside = holder != tree.document
+        top = tree.element(ROOT_ROLE[piece.kind], holder, **({"Lang": "u:" + item.language} if item.language else {}))
         holder_kids.append(top[0])
         if piece.kind == "divider":
             part = top
         _graft_piece(tree, piece, item.start, top, 1 if inside else 0, link_labels, linked)
-    tree.finish()
-    nums: list[object] = []  # built in Python: extending a pikepdf.Array costs a copy each time
-    for key, value in enumerate(tree.parent_tree):
-        nums += [key, value]
-    tree.root.ParentTree = pdf.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
-    tree.root.ParentTreeNextKey = len(tree.parent_tree)
+    root = tree.finish()
     if tree.ids:
         ids = pikepdf.NameTree.new(pdf)
         for name, element in tree.ids.items():
-            ids[name] = element
-        tree.root.IDTree = ids.obj
-    pdf.Root.StructTreeRoot = tree.root
+            ids[name] = pdf.get_object(_objgen(element))
+        root.IDTree = ids.obj
+    pdf.Root.StructTreeRoot = root
     pdf.Root.MarkInfo = pikepdf.Dictionary(Marked=True)
     for page in tree.pages:
         page.Tabs = Name.S
 
 
-def _graft_piece(tree: _Tree, piece: Piece, start: int, top: tuple[pikepdf.Object, list[object]], shift: int,
+def _graft_piece(tree: _Tree, piece: Piece, start: int, top: tuple[str, list[object]], shift: int,
                  link_labels: dict[str, str], linked: set[str]) -> None:
     record = json.loads(piece.structure)
-    made: dict[int, tuple[pikepdf.Object, list[object]]] = {}
+    made: dict[int, tuple[str, list[object]]] = {}
     first_page: dict[int, int] = {}
-    pages = tree.pages
 
-    def element(number: int, page: int | None = None) -> tuple[pikepdf.Object, list[object]]:
+    def element(number: int, page: int | None = None) -> tuple[str, list[object]]:
         if number not in made:
             role, parent, alt, lang = record["elements"][number]
             holder, holder_kids = top if parent < 0 else element(parent)
@@ -142,13 +156,13 @@ def _graft_piece(tree: _Tree, piece: Piece, start: int, top: tuple[pikepdf.Objec
                 role = f"H{int(role[1]) + shift}"
             more: dict[str, object] = {}
             if lang:
-                more["Lang"] = pikepdf.String(lang)
+                more["Lang"] = "u:" + lang
             note = f"note-{len(tree.ids) + 1}" if role == "Note" else ""
             if note:  # PDF/UA: every Note has an ID, found through the IDTree
-                more["ID"] = pikepdf.String(note)
+                more["ID"] = "u:" + note
             elif role == "TH":  # the header of the cells below it
-                more["A"] = pikepdf.Dictionary(O=Name.Table, Scope=Name.Column)
-            made[number] = tree.element(role, holder, alt, None if page is None else pages[page], **more)
+                more["A"] = {"/O": "/Table", "/Scope": "/Column"}
+            made[number] = tree.element(role, holder, alt, page, **more)
             holder_kids.append(made[number][0])
             if note:
                 tree.ids[note] = made[number][0]
@@ -160,17 +174,17 @@ def _graft_piece(tree: _Tree, piece: Piece, start: int, top: tuple[pikepdf.Objec
              if area.slug in linked]
     for offset, mcids in enumerate(record["pages"]):
         index = start + offset
-        page = pages[index]
+        page, page_ref = tree.pages[index], tree.page_refs[index]
         if mcids:
             owners = []
             for mcid, number in enumerate(mcids):
                 owner, kids = element(number, index)
                 # On the page its element names once (/Pg) an MCID is a bare number; elsewhere an MCR.
-                kids.append(mcid if first_page.get(number) == index
-                            else pikepdf.Dictionary(Type=Name.MCR, Pg=page, MCID=mcid))
+                kids.append(mcid if first_page.get(number) == index else {"/Type": "/MCR", "/Pg": page_ref,
+                                                                           "/MCID": mcid})
                 owners.append(owner)
             page.StructParents = len(tree.parent_tree)
-            tree.parent_tree.append(pikepdf.Array(owners))
+            tree.parent_tree.append(owners)
         owners_of_links = [(number, "", does) for number, does in record["links"][offset]]
         owners_of_links += [(number, area.slug, "") for number, area in areas if area.page_index == offset]
         if not owners_of_links:
@@ -179,12 +193,10 @@ def _graft_piece(tree: _Tree, piece: Piece, start: int, top: tuple[pikepdf.Objec
         links = [index for index, a in enumerate(annotations or ()) if a.get(Name.Subtype) == Name.Link]
         for at, (number, target, does) in zip(links, owners_of_links, strict=False):
             annotation = annotations[at]
-            if not annotation.is_indirect:
-                annotation = annotations[at] = tree.pdf.make_indirect(annotation)
             holder, holder_kids = top if number < 0 else element(number, index)
             link, link_kids = tree.element("Link", holder)
             holder_kids.append(link)
-            link_kids.append(pikepdf.Dictionary(Type=Name.OBJR, Obj=annotation, Pg=page))
+            link_kids.append({"/Type": "/OBJR", "/Obj": _ref(annotation), "/Pg": page_ref})
             annotation.StructParent = len(tree.parent_tree)
             tree.parent_tree.append(link)
             annotation.Contents = pikepdf.String(does or _describe(annotation, link_labels.get(target, "")))

@@ -372,3 +372,36 @@ def test_a_line_cut_after_a_dash_or_inside_an_address_reads_back_without_a_space
     assert any(line.endswith("\u2013") for line in lines), "no line was cut after a dash"
     text = reading_text(entry_sections(struct_tree(result.output))["Routes"])
     assert " ".join(text.split()).endswith(" ".join(body.split()))
+
+
+def test_grafting_numbers_new_elements_above_a_link_annotation_it_must_make_indirect():
+    """The tree's elements are added in one qpdf call under numbers chosen beforehand; a link annotation
+    stored directly in a page's /Annots is made indirect first, so no element takes its number, and its
+    element, ParentTree key and description all lead back to it."""
+    from anthology.model import Piece
+    from anthology.tagged import PlacedPiece, graft_structure
+
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(200, 200)).obj
+    page.Annots = pikepdf.Array([pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 10, 10],
+        A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://example.org/ä")))])
+    record = {"elements": [["P", -1, "", ""], ["Note", -1, "", "fr"], ["Figure", 0, "Ein Bild ☃", ""]],
+              "pages": [[0, 1, 2, 0]], "links": [[[0, ""]]], "areas": []}
+    piece = Piece("ann", "entry", b"", 1, structure=json.dumps(record))
+    graft_structure(pdf, [PlacedPiece(piece, 0, language="de")], {}, set())
+    annotation = page.Annots[0]
+    assert annotation.is_indirect and str(annotation.Contents) == "Link to https://example.org/ä"
+    root = pdf.Root.StructTreeRoot
+    nums = root.ParentTree.Nums
+    link = dict(zip(nums[::2], nums[1::2], strict=True))[int(annotation.StructParent)]
+    assert link.S == "/Link" and link.K[0].Obj.objgen == annotation.objgen and link.K[0].Pg.objgen == page.objgen
+    (section,) = root.K[0].K
+    assert section.S == "/Sect" and str(section.Lang) == "de"
+    paragraph, note = section.K
+    assert [str(kid.S) if isinstance(kid, pikepdf.Dictionary) else kid for kid in paragraph.K] == [0, "/Figure", 3,
+                                                                                                   "/Link"]
+    assert str(paragraph.K[1].Alt) == "Ein Bild ☃" and str(note.Lang) == "fr"
+    assert str(note.ID) == "note-1" and root.IDTree.Names[1].objgen == note.objgen
+    owners = dict(zip(nums[::2], nums[1::2], strict=True))[int(page.StructParents)]
+    assert [o.objgen for o in owners] == [paragraph.objgen, note.objgen, paragraph.K[1].objgen, paragraph.objgen]
