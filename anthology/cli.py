@@ -217,9 +217,10 @@ def _up_to_date(root: Path, outputs: list[Path], seconds: float) -> int:
 def _print_report(report: Report) -> None:
     from .diagnostics import use_color
 
-    color = use_color(sys.stderr)
-    for diagnostic in report.sorted():
-        print(diagnostic.format(Path.cwd(), color), file=sys.stderr)
+    color, here = use_color(sys.stderr), Path.cwd()
+    lines = [diagnostic.format(here, color) for diagnostic in report.sorted()]
+    if lines:  # one write: a book with hundreds of warnings otherwise pays a system call per line
+        print("\n".join(lines), file=sys.stderr)
 
 
 def _shown(path: Path) -> str:
