@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import hashlib
 import hmac
+import io
 import json
 import os
 import pickle
@@ -247,7 +248,9 @@ class RecordCache:
     def put(self, kind: str, key: str, value: object) -> None:
         if self.folder is None or self.key is None:
             return
-        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        buffer = io.BytesIO()
+        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        body = buffer.getvalue()
         path = self._path(kind, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -294,6 +297,33 @@ class RecordCache:
     def _path(self, kind: str, key: str) -> Path:
         assert self.folder is not None
         return self.folder / kind / key[:2] / key
+
+
+class _Pickler(pickle.Pickler):
+    """Keeps a dataclass as a call of its class with its fields' values.
+
+    Loaded, it runs the class's generated ``__init__`` (straight-line code), not
+    dataclasses' ``__setstate__`` for frozen classes with slots, which looks the
+    fields up again for every object: about 1 s of CPU for the 21 000 objects of
+    500 checked entries, two thirds of loading them.
+    """
+
+    def reducer_override(self, obj: object) -> object:
+        names = _init_fields(type(obj))
+        if names is None:
+            return NotImplemented
+        return type(obj), tuple(getattr(obj, name) for name in names)
+
+
+@functools.cache
+def _init_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields a dataclass's ``__init__`` takes, in order; None for other classes (or a field it leaves out)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    fields = dataclasses.fields(cls)
+    if any(not field.init or field.kw_only for field in fields):
+        return None
+    return tuple(field.name for field in fields)
 
 
 def key_file() -> Path:

@@ -269,6 +269,24 @@ def test_a_record_not_signed_with_this_users_key_is_never_loaded(project, tmp_pa
     assert again.output.read_bytes() == (tmp_path / "a.pdf").read_bytes()
 
 
+
+def test_a_checked_record_loads_as_what_was_checked_by_calling_its_classes(project):
+    """Records keep dataclasses as calls of their classes (no BUILD of a state dataclasses' slow
+    ``__setstate__`` would restore), and what loads equals what was checked."""
+    import pickletools
+
+    from anthology.build import check_project
+
+    fresh, _ = check_project(project)
+    again, _ = check_project(project)
+    assert fresh is not None and again is not None
+    assert again.entries == fresh.entries and again.sources == fresh.sources
+    records = [r for r in (project / CACHE_FOLDER / "checked").rglob("*") if r.is_file()]
+    assert len(records) == 14
+    for record in records:
+        opcodes = {opcode.name for opcode, _, _ in pickletools.genops(record.read_bytes()[32:])}
+        assert "REDUCE" in opcodes and "BUILD" not in opcodes
+
 class _Canary:
     def __init__(self, path: str) -> None:
         self.path = path
