@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import io
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -107,6 +108,9 @@ class StubFontCanvas(Canvas):
         return KernedTextObject(self, x, y, direction=direction)
 
 
+_Y_OFFSET = operator.attrgetter("y_offset")
+
+
 class KernedTextObject(PDFTextObject):
     """ReportLab's text object, writing kerned (shaped) text in one pass instead of glyph by glyph.
 
@@ -120,7 +124,7 @@ class KernedTextObject(PDFTextObject):
     def _formatText(self, text):  # type: ignore[no-untyped-def]
         font = pdfmetrics.getFont(self._fontname)
         if (not isinstance(text, ShapedStr) or not font._dynamicFont or not font.shapable
-                or any(glyph.y_offset for glyph in text.__shapeData__)):
+                or any(map(_Y_OFFSET, text.__shapeData__))):
             return super()._formatText(text)
         canvas = self._canvas
         code: list[str] = []

@@ -155,7 +155,7 @@ class _SpacedText(KernedTextObject):
                 return
             text = ""
         if text:
-            self._last = text[-1]
+            self._last = str.__getitem__(text, -1)  # a shaped string's own indexing copies its glyph data
         if TStar and not isinstance(text, InsideWord) and not self._last.endswith(_NO_SPACE_AFTER):
             if text:  # the text may be a shaped (kerned) string: it is drawn as it is, the space after it
                 super()._textOut(text, 0)
