@@ -22,6 +22,7 @@ once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import os
@@ -89,9 +90,42 @@ def _place(pieces: Sequence[Piece], recto_starts: bool, first_index: int = 0) ->
     return placed, index
 
 
-def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry],
-             laid_out: Sequence[Piece], *, for_print: bool = False, cache: RecordCache | None = None) -> Book:
-    """Build the whole book in memory from laid-out entries; ``for_print`` adds bleed and crop marks.
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The book with every page placed and everything but the pieces rendered: what :func:`merge` needs.
+
+    Planning draws with ReportLab (contents, index, folios); merging holds the
+    whole book in qpdf. They are apart so that each can run in its own process
+    (see :class:`anthology.build._Assembler`) and one process never holds both.
+    """
+
+    book: BookConfig
+    layout: Layout
+    entries: tuple[Entry, ...]
+    """What the outline reads of the entries (names and titles)."""
+    body: tuple[Piece, ...]
+    placements: tuple[tuple[_Placed, int], ...]
+    """Each placed piece (its PDF left out, see ``pdfs``) with the index of the first page of its run."""
+    pdfs: list[bytes]
+    """The placed pieces' PDFs, in order; :func:`merge` empties the list as it copies them, so each
+    piece's bytes are freed once qpdf holds the pages."""
+    start_of: dict[str, int]
+    label_of: dict[str, str]
+    front_count: int
+    total: int
+    kinds: tuple[str, ...]
+    stamped: tuple[bool, ...]
+    """Whether each page has a folio, running head or proof mark to stamp."""
+    overlay: bytes
+    """The folios and running heads, one page per book page (see :func:`render_furniture`)."""
+    carrier: bytes
+    for_print: bool
+
+
+def plan(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry], laid_out: Sequence[Piece],
+         *, for_print: bool = False, cache: RecordCache | None = None) -> Plan:
+    """Place every piece and render the front and back matter, the folios and the font carrier;
+    ``for_print`` pads the book for the print shop (and :func:`merge` adds bleed and crop marks).
 
     With ``cache``, the contents, the index and the folio overlay are taken from
     the last build when their lines (or the pages' folios and heads) are the same.
@@ -132,43 +166,54 @@ def assemble(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequen
     proof = book.words("proof")
     overlay_pdf, overlay_fonts = cache.remember("furniture", (layout, furniture, proof),
                                                 functools.partial(render_furniture, layout, furniture, proof))
-    overlay = pikepdf.open(io.BytesIO(overlay_pdf))
     fonts = sorted({*overlay_fonts, *(f for p, _ in placements if p.piece for f in p.piece.fonts)})
     carrier = cache.remember("carrier", fonts, functools.partial(font_carrier, fonts))
-    writer = _Writer(carrier)
+    bare = {id(piece): dataclasses.replace(piece, pdf=b"") for piece in [*body, *back, *front_pieces]}
+    return Plan(book, layout, tuple(entries), tuple(bare[id(piece)] for piece in body),
+                tuple((dataclasses.replace(p, piece=bare[id(p.piece)]) if p.piece else p, offset)
+                      for p, offset in placements),
+                [p.piece.pdf for p, _ in placements if p.piece], start_of, label_of, front_count, total, kinds,
+                tuple(bool(f.folio or f.running_head or f.proof) for f in furniture), overlay_pdf, carrier, for_print)
+
+
+def merge(plan: Plan) -> Book:
+    """Copy the placed pieces into one PDF with qpdf, then add links, structure, folios, outline and labels."""
+    book, layout = plan.book, plan.layout
+    writer = _Writer(plan.carrier)
     links: list[tuple[int, tuple[float, float, float, float], str]] = []
     shifts: list[float] = []
-    for placed, offset in placements:
+    plan.pdfs.reverse()  # popped from the end, in book order
+    for placed, offset in plan.placements:
         start = offset + placed.index
         if placed.piece is None:
             writer.blank(layout.page_width, layout.page_height)
             shifts.append(0.0)
             continue
-        writer.append(placed.piece.pdf)
+        writer.append(plan.pdfs.pop())
         shift = layout.margin_outer - layout.margin_inner if layout.mirrored and start % 2 else 0.0
         shifts += [shift if number % 2 == 0 else -shift for number in range(placed.piece.page_count)]
         links += [(start + area.page_index, area.rect, area.slug) for area in placed.piece.links]
     pages = writer.pages
     for page_index, rect, key in links:  # once every page exists, so each link points at a page object
-        if key in start_of:
-            _add_link(writer.pdf, pages[page_index], rect, pages[start_of[key]])
-    languages = {e.contribution.slug: e.contribution.language for e in entries}
+        if key in plan.start_of:
+            _add_link(writer.pdf, pages[page_index], rect, pages[plan.start_of[key]])
+    languages = {e.contribution.slug: e.contribution.language for e in plan.entries}
     graft_structure(writer.pdf, [PlacedPiece(p.piece, offset + p.index,
                                              languages.get(p.piece.key, "") if p.piece.kind == "entry" else "")
-                                 for p, offset in placements if p.piece], label_of, set(start_of))
+                                 for p, offset in plan.placements if p.piece], plan.label_of, set(plan.start_of))
     for page, shift in zip(writer.pdf.pages, shifts, strict=True):
         if shift:  # rendered as a recto first, placed on a verso
             _shift(page, shift, 0)
-    writer.stamp(overlay, [bool(f.folio or f.running_head or f.proof) for f in furniture])
+    writer.stamp(pikepdf.open(io.BytesIO(plan.overlay)), plan.stamped)
 
-    toc = _outline(writer.pdf, pages, book, body, entries, start_of, label_of)
-    labels = (PageRange(0, 0, "", book.words("cover")), PageRange(1, front_count - 1, "/r"),
-              PageRange(front_count, total - 1, "/D"))
+    toc = _outline(writer.pdf, pages, book, plan.body, plan.entries, plan.start_of, plan.label_of)
+    labels = (PageRange(0, 0, "", book.words("cover")), PageRange(1, plan.front_count - 1, "/r"),
+              PageRange(plan.front_count, plan.total - 1, "/D"))
     page_labels(writer.pdf, labels)
-    if for_print:
+    if plan.for_print:
         _add_print_marks(writer, layout)
     _metadata(writer.pdf, book)
-    return Book(writer.save(), total, toc, labels, book.title, len(entries), kinds)
+    return Book(writer.save(), plan.total, toc, labels, book.title, len(plan.entries), plan.kinds)
 
 
 def _body_pieces(book: BookConfig, layout: Layout, texts: BookTexts, entries: Sequence[Entry],
@@ -307,7 +352,7 @@ def _piece_furniture(book: BookConfig, layout: Layout, piece: Piece, start: int,
     return pages
 
 
-def _outline(pdf: pikepdf.Pdf, pages: list[pikepdf.Object], book: BookConfig, body: list[Piece],
+def _outline(pdf: pikepdf.Pdf, pages: list[pikepdf.Object], book: BookConfig, body: Sequence[Piece],
              entries: Sequence[Entry], start_of: dict[str, int], label_of: dict[str, str]) -> tuple[TocLine, ...]:
     """Bookmarks (parts as parents of their entries), one named destination per entry."""
     by_slug = {e.contribution.slug: e.contribution for e in entries}
@@ -448,7 +493,7 @@ class _Writer:
         self._share_fonts(copied.Resources)
         return copied
 
-    def stamp(self, overlay: pikepdf.Pdf, wanted: list[bool]) -> None:
+    def stamp(self, overlay: pikepdf.Pdf, wanted: Sequence[bool]) -> None:
         """Draw overlay page *i* on book page *i* as a form XObject, without parsing either page's content."""
         for page, source, stamp in zip(self.pdf.pages, overlay.pages, wanted, strict=True):
             if stamp:

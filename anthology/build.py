@@ -41,7 +41,7 @@ from .validate import (
 )
 
 if TYPE_CHECKING:
-    from .assemble import BookTexts
+    from .assemble import BookTexts, Plan
     from .epub import Edition
 
 # The layout, text and assembly stages (ReportLab's platypus, markdown-it, pikepdf) are
@@ -384,6 +384,75 @@ def _report_budget(entry: Entry, piece: Piece, layout: Layout, fit: bool, report
                        "shorten the entry" + ("" if fit else ", or build with --fit to tighten it"))
 
 
+class _Assembler:
+    """The book merged in a process of its own, forked before the project is checked.
+
+    Merging holds the whole book in qpdf at once, the largest thing a build holds
+    (about 250 MB at 2 000 entries). Forked while the build is still small, that
+    process never holds the checked project, the pieces' layout, a ``-j 1``
+    layout's memo tables or ReportLab's drawing of the contents, index and folios
+    (see :class:`~anthology.assemble.Plan`), and the build's own process never
+    holds the book's objects: the largest process of a build holds one of them.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("fork")
+        self._connection, theirs = context.Pipe()
+        self._process = context.Process(target=_merge_when_asked, args=(theirs, os.getpid()), daemon=True)
+        self._process.start()
+        theirs.close()
+
+    def __enter__(self) -> _Assembler:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Closing the connection lets a process that was never asked end (the build stopped before assembly)."""
+        self._connection.close()
+        self._process.join(5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+    def merge(self, plan: Plan) -> Book:
+        """:func:`~anthology.assemble.merge` in the other process; its errors are raised here."""
+        try:
+            self._connection.send(plan)
+            done, value = self._connection.recv()
+        except (EOFError, OSError):
+            raise AnthologyError("the book could not be assembled: the process assembling it ended unexpectedly "
+                                 "(killed, or out of memory); nothing was written, build again") from None
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
+def _merge_when_asked(connection: Any, parent: int) -> None:
+    """The merging process: one plan in, one answer out (the book, or the exception merging raised)."""
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; this one ends with it
+    from .assemble import merge
+
+    try:
+        plan = connection.recv()
+    except EOFError:
+        return  # the build stopped before assembly
+    try:
+        answer: tuple[bool, object] = (True, merge(plan))
+    except Exception as error:  # raised again in the build, as if merging had run there
+        answer = (False, error)
+    try:
+        connection.send(answer)
+    except Exception:  # an exception that cannot be pickled: its words still reach the build
+        failed = answer[1]
+        connection.send((False, RuntimeError(f"{type(failed).__name__}: {failed}")))
+
+
+def _for_assembly(entry: Entry) -> Entry:
+    """What assembly reads of an entry (names, titles, status, language): its text and headshot left out,
+    so they are not copied to the merging process."""
+    return Entry(dataclasses.replace(entry.contribution, body="", photo=None, positions={}), ())
+
+
 def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = False, fit: bool = False,
                for_print: bool = False, layout: str | None = None, cache: bool = True, jobs: int | None = None,
                progress: bool = False, reuse: bool = True, final: bool = False,
@@ -418,34 +487,38 @@ def build_book(root: Path, output: Path | None = None, *, skip_invalid: bool = F
     if previous:
         return BuildResult(None, previous[0], time.perf_counter() - started, Report(), unchanged=True,
                            edition_output=previous[-1] if "epub" in formats else None)
-    checked, report = check_project(root, skip_invalid, layout, cache=cache, jobs=jobs)
-    if final and checked is not None:
-        for entry in checked.entries:
-            c = entry.contribution
-            if c.status != "approved":
-                report.error(c.positions.get("status", Position(c.source)), f"'{c.slug}' is {c.status}, not approved",
-                             "approve it (anthology accept, or status: approved) before the final build")
-    if checked is None or report.errors:
-        raise ProjectError(report)
-    book_config = checked.project.book
-    entry_cache = EntryCache(folder)
-    laid_out = lay_out_entries(checked, report, fit=fit, cache=entry_cache, jobs=jobs, progress=progress)
-    if laid_out.failed:
-        if not skip_invalid:
-            report.diagnostics += [d for r in laid_out.failed for d in r.diagnostics]
-            raise ProjectError(report)
-        rejected = tuple(sorted(checked.rejected + laid_out.failed, key=lambda r: r.source))
-        checked = dataclasses.replace(checked, entries=laid_out.entries, rejected=rejected)
-        if not checked.entries:
-            report.error(Position(book_config.root / "contributions"), "no entry could be laid out; nothing to build",
-                         "run 'anthology check --layout' and fix at least one entry")
-            raise ProjectError(report)
-    entry_cache.prune()
-    from .assemble import assemble
+    from .assemble import plan  # imported before the fork: both processes use the module
 
-    records = RecordCache(folder)
-    book = assemble(book_config, checked.project.layout, checked.texts, checked.entries, laid_out.pieces,
-                    for_print=for_print, cache=records)
+    with _Assembler() as assembler:
+        checked, report = check_project(root, skip_invalid, layout, cache=cache, jobs=jobs)
+        if final and checked is not None:
+            for entry in checked.entries:
+                c = entry.contribution
+                if c.status != "approved":
+                    report.error(c.positions.get("status", Position(c.source)),
+                                 f"'{c.slug}' is {c.status}, not approved",
+                                 "approve it (anthology accept, or status: approved) before the final build")
+        if checked is None or report.errors:
+            raise ProjectError(report)
+        book_config = checked.project.book
+        entry_cache = EntryCache(folder)
+        laid_out = lay_out_entries(checked, report, fit=fit, cache=entry_cache, jobs=jobs, progress=progress)
+        if laid_out.failed:
+            if not skip_invalid:
+                report.diagnostics += [d for r in laid_out.failed for d in r.diagnostics]
+                raise ProjectError(report)
+            rejected = tuple(sorted(checked.rejected + laid_out.failed, key=lambda r: r.source))
+            checked = dataclasses.replace(checked, entries=laid_out.entries, rejected=rejected)
+            if not checked.entries:
+                report.error(Position(book_config.root / "contributions"),
+                             "no entry could be laid out; nothing to build",
+                             "run 'anthology check --layout' and fix at least one entry")
+                raise ProjectError(report)
+        entry_cache.prune()
+        records = RecordCache(folder)
+        book = assembler.merge(plan(book_config, checked.project.layout, checked.texts,
+                                    tuple(_for_assembly(entry) for entry in checked.entries), laid_out.pieces,
+                                    for_print=for_print, cache=records))
     records.prune(since)
     pdf_target = default_output(book_config.root, book_config.title)
     written: dict[Path, bytes] = {}

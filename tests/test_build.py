@@ -428,3 +428,83 @@ def test_a_task_box_or_note_number_before_a_long_word_stays_inside_the_page(make
                 if textpage.get_text_range(i, 1).strip())
     assert right <= page.get_width() - 0.625 * 72 + 1  # pocket's outer margin
     assert "".join(words(text)).count(long_word) == 2 and "☐" in text
+
+
+def test_the_book_is_merged_in_a_process_that_holds_no_entry_text_and_the_bytes_are_the_same(
+        make_project, tmp_path, monkeypatch):
+    """Issue 14 (memory flat with size): the merging process is forked before the project is checked and
+    gets a plan whose entries have no text or headshots; the book is the one merging here makes."""
+    import anthology.assemble as assembling
+    from anthology.build import _for_assembly, lay_out_entries
+    from anthology.diagnostics import Report
+
+    from .conftest import writers
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    real, seen = assembling.merge, tmp_path / "seen"
+
+    def noting(plan):
+        entries = plan.entries
+        seen.write_text(f"{os.getpid()} {sum(len(e.blocks) for e in entries)} "
+                        f"{sum(bool(e.contribution.body or e.contribution.photo) for e in entries)}")
+        return real(plan)
+
+    monkeypatch.setattr(assembling, "merge", noting)
+    root = make_project(writers(["One **bold** word.", "Two words.", "Three words here."]))
+    result = build_book(root, tmp_path / "book.pdf", cache=False)
+    pid, blocks, texts = seen.read_text().split()
+    assert int(pid) != os.getpid() and (blocks, texts) == ("0", "0")
+    checked = result.checked
+    laid_out = lay_out_entries(checked, Report())
+    for entries in (checked.entries, tuple(map(_for_assembly, checked.entries))):
+        here = real(assembling.plan(checked.project.book, checked.project.layout, checked.texts, entries,
+                                    laid_out.pieces))
+        assert here.pdf == result.book.pdf == (tmp_path / "book.pdf").read_bytes()
+    assert "One bold word." in " ".join(page_texts(result.output))
+
+
+def test_a_merging_process_that_dies_is_a_one_line_error_and_the_last_good_pdf_stays(
+        make_project, tmp_path, monkeypatch, capsys):
+    import signal
+
+    import anthology.assemble as assembling
+    from anthology.cli import main
+
+    root = make_project(entry_files("A", "T", "Words."))
+    target = tmp_path / "book.pdf"
+    build_book(root, target)
+    good = target.read_bytes()
+    (root / "contributions/a.md").write_text("Other words.")
+    monkeypatch.setattr(assembling, "merge", lambda _: os.kill(os.getpid(), signal.SIGKILL))
+    assert main(["build", str(root), "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "the process assembling it ended unexpectedly" in err and "Traceback" not in err
+    assert target.read_bytes() == good
+
+
+def test_an_error_raised_while_merging_is_raised_by_the_build(make_project, tmp_path, monkeypatch):
+    import multiprocessing
+
+    import anthology.assemble as assembling
+
+    class Local(Exception):  # a class pickle cannot name: its words still come back
+        pass
+
+    root = make_project(entry_files("A", "T", "Words."))
+    for raised, expected, message in ((ValueError("a bad piece"), ValueError, "a bad piece"),
+                                      (Local("made here"), RuntimeError, "Local: made here")):
+        monkeypatch.setattr(assembling, "merge", lambda _, error=raised: (_ for _ in ()).throw(error))
+        with pytest.raises(expected, match=message):
+            build_book(root, tmp_path / "book.pdf", cache=False)
+    assert multiprocessing.active_children() == []
+
+
+def test_a_build_that_stops_before_assembly_leaves_no_process_behind(make_project, tmp_path):
+    import multiprocessing
+
+    from anthology.errors import ProjectError
+
+    root = make_project({"contributions/a.yaml": "name: A\n", "contributions/a.md": "Words."})  # no title
+    with pytest.raises(ProjectError):
+        build_book(root, tmp_path / "book.pdf")
+    assert multiprocessing.active_children() == []
