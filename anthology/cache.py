@@ -217,7 +217,7 @@ class RecordCache:
     """Python values kept between builds (checked contributions, rendered listings), signed.
 
     A record is a pickle, and unpickling runs code, so each one carries an
-    HMAC-SHA256 made with a key kept outside the project (see :func:`signing_key`):
+    HMAC-SHA256 of its kind, key and body made with a key kept outside the project (see :func:`signing_key`):
     a record that someone else wrote into ``.anthology-cache/`` (a project folder
     received from elsewhere) fails the check and is ignored, never loaded.
     Without a key (no writable user cache folder) nothing is stored.
@@ -235,7 +235,7 @@ class RecordCache:
         except OSError:
             return None
         signature, body = data[:32], data[32:]
-        if not hmac.compare_digest(signature, hmac.new(self.key, body, hashlib.sha256).digest()):
+        if not hmac.compare_digest(signature, self._signature(kind, key, body)):
             return None
         try:
             value = pickle.loads(body)
@@ -254,7 +254,7 @@ class RecordCache:
         path = self._path(kind, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _replace(path, hmac.new(self.key, body, hashlib.sha256).digest() + body)
+            _replace(path, self._signature(kind, key, body) + body)
         except OSError:
             pass  # a cache that cannot be written only costs time
 
@@ -297,6 +297,12 @@ class RecordCache:
     def _path(self, kind: str, key: str) -> Path:
         assert self.folder is not None
         return self.folder / kind / key[:2] / key
+
+    def _signature(self, kind: str, key: str, body: bytes) -> bytes:
+        """The record's HMAC, over where it belongs as well as what it holds: a signed record copied
+        under another key (another entry's checked form, another listing) is not this key's record."""
+        assert self.key is not None
+        return hmac.new(self.key, f"{kind}/{key}\0".encode() + body, hashlib.sha256).digest()
 
 
 class _Pickler(pickle.Pickler):

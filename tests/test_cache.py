@@ -270,6 +270,20 @@ def test_a_record_not_signed_with_this_users_key_is_never_loaded(project, tmp_pa
 
 
 
+@pytest.mark.parametrize("kind", ["checked", "piece"])
+def test_a_signed_record_copied_under_another_key_is_not_trusted(project, tmp_path, kind):
+    """This user's own records swapped between keys (another entry's checked form, the index's
+    piece under the contents' key) are refused and made again: the same bytes, no traceback."""
+    good = build_book(project, tmp_path / "good.pdf")
+    records = sorted(r for r in (project / CACHE_FOLDER / kind).rglob("*") if r.is_file())
+    assert len(records) >= 2
+    first, second = records[0].read_bytes(), records[1].read_bytes()
+    records[0].write_bytes(second)
+    records[1].write_bytes(first)
+    again = build_book(project, tmp_path / "again.pdf", reuse=False)
+    assert again.output.read_bytes() == good.output.read_bytes()
+
+
 def test_a_checked_record_loads_as_what_was_checked_by_calling_its_classes(project):
     """Records keep dataclasses as calls of their classes (no BUILD of a state dataclasses' slow
     ``__setstate__`` would restore), and what loads equals what was checked."""
