@@ -347,8 +347,15 @@ def moved_entries(previous: dict | None, manifest: dict) -> tuple[Move, ...]:
 
 
 def read_manifest(folder: Path) -> dict | None:
-    """The release in ``folder`` as its manifest.json describes it; None when there is none to read."""
+    """The release in ``folder`` as its manifest.json describes it; None when there is none to read, or
+    when it is not one ``dist`` wrote (edited by hand, cut short): every build reads it, and must not fail on it."""
     try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    entries = manifest.get("entries") if isinstance(manifest, dict) else None
+    if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("slug"), str) and isinstance(e.get("first_page"), str)
+            for e in entries):
+        return None
+    return manifest

@@ -7,10 +7,11 @@ import sys
 
 import pytest
 
+from anthology.cli import main
 from anthology.errors import AnthologyError
 from anthology.publish import MARKER_BYTES, publish_folder, write_atomically
 
-from .conftest import REPO
+from .conftest import REPO, entry
 
 
 def _write_in_subprocess(target, data: bytes, setup: str) -> subprocess.CompletedProcess:
@@ -129,3 +130,16 @@ def test_a_file_given_as_the_release_folder_is_named_as_a_file(tmp_path):
     with pytest.raises(AnthologyError, match="is a file, not a folder"):
         publish_folder(book, {"index.html": b"x"})
     assert book.read_bytes() == b"%PDF-1.7 the last good one"
+
+
+@pytest.mark.parametrize("manifest", ['[1]', '{"entries": [1]}', '{"entries": {"ann-able": 1}}',
+                                      '{"entries": [{"slug": "ann-able"}]}', '"entries"',
+                                      '{"entries": [{"slug": ["ann-able"], "first_page": "1"}]}'])
+def test_a_damaged_release_manifest_never_stops_a_build(make_project, capsys, manifest):
+    """Every build reads the last release's manifest to list who moved: one edited by hand or cut
+    short is no release to compare with (nothing listed), never a traceback."""
+    root = make_project(entry("Ann Able", "One", "Short.\n"))
+    (root / "dist/site").mkdir(parents=True)
+    (root / "dist/site/manifest.json").write_text(manifest, encoding="utf-8")
+    assert main(["build", str(root), "-q"]) == 0
+    assert "moved since" not in capsys.readouterr().err
