@@ -146,10 +146,15 @@ def run() -> NoReturn:
     (the peak grows by about 3 MB). Every output file is written and closed by the
     end, so the interpreter's teardown (freeing every object one by one) is skipped:
     after a build of 500 entries it cost about 0.1 s of CPU. Tests call :func:`main`,
-    which returns normally.
+    which returns normally. Ctrl-C ends a command with one line, not a traceback (outputs are
+    replaced only whole, so the last good ones are kept).
     """
     gc.set_threshold(50_000, 20, 10)
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("\nanthology: interrupted; nothing half-written was kept, run the command again", file=sys.stderr)
+        code = 130  # 128 + SIGINT, as a shell reports it
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -123,6 +123,25 @@ def _anthology(*args: str, file_size_limit: int | None = None) -> subprocess.Com
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=300)
 
 
+def test_ctrl_c_mid_build_is_one_line_and_keeps_the_last_pdf(make_project, tmp_path):
+    """Ctrl-C while the contributions are checked: exit 130 with one line, no traceback, the last PDF kept."""
+    root = make_project({**entry("Ann Able", "One", "Words.\n"), **entry("Bo Brand", "Two", "More.\n")})
+    output = tmp_path / "book.pdf"
+    assert _anthology("build", str(root), "-o", str(output)).returncode == 0
+    before = output.read_bytes()
+    (root / "contributions/ann-able.md").write_text("Other words.\n")
+    script = ("import os, signal, sys\nimport anthology.build as build\nfrom anthology import cli\n"
+              "real = build.check_contribution\n"
+              "def interrupted(*args):\n    os.kill(os.getpid(), signal.SIGINT)\n    return real(*args)\n"
+              "build.check_contribution = interrupted\n"
+              f"sys.argv = ['anthology', 'build', {str(root)!r}, '-o', {str(output)!r}, '-q', '-j', '1']\n"
+              "cli.run()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert done.returncode == 130 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == "anthology: interrupted; nothing half-written was kept, run the command again"
+    assert output.read_bytes() == before
+
+
 def test_a_full_disk_keeps_the_old_pdf_and_says_so_in_one_line(make_project, tmp_path):
     root = make_project(entry("Ann Able", "One", "Words.\n"))
     output = tmp_path / "out" / "book.pdf"
