@@ -398,7 +398,8 @@ class _Assembler:
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
         self._connection, theirs = context.Pipe()
-        self._process = context.Process(target=_merge_when_asked, args=(theirs, os.getpid()), daemon=True)
+        self._process = context.Process(target=_merge_when_asked, args=(theirs, self._connection, os.getpid()),
+                                        daemon=True)
         self._process.start()
         theirs.close()
 
@@ -426,8 +427,14 @@ class _Assembler:
         return value  # type: ignore[no-any-return]
 
 
-def _merge_when_asked(connection: Any, parent: int) -> None:
-    """The merging process: one plan in, one answer out (the book, or the exception merging raised)."""
+def _merge_when_asked(connection: Any, builds: Any, parent: int) -> None:
+    """The merging process: one plan in, one answer out (the book, or the exception merging raised).
+
+    ``builds`` is the build's end of the pipe, inherited by the fork: closed at once, or this process
+    would hold the pipe open itself, never see the build close it and wait to be killed (5 s after a
+    build stopped by an error), and block writing a book the interrupted build will not read.
+    """
+    builds.close()
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; this one ends with it
     from .assemble import merge
@@ -442,6 +449,8 @@ def _merge_when_asked(connection: Any, parent: int) -> None:
         answer = (False, error)
     try:
         connection.send(answer)
+    except OSError:  # the build is gone (interrupted): nobody to answer
+        return
     except Exception:  # an exception that cannot be pickled: its words still reach the build
         failed = answer[1]
         connection.send((False, RuntimeError(f"{type(failed).__name__}: {failed}")))

@@ -508,3 +508,37 @@ def test_a_build_that_stops_before_assembly_leaves_no_process_behind(make_projec
     with pytest.raises(ProjectError):
         build_book(root, tmp_path / "book.pdf")
     assert multiprocessing.active_children() == []
+
+
+def test_the_merging_process_of_a_build_stopped_by_an_error_ends_by_itself(make_project, tmp_path, monkeypatch):
+    """It used to hold the build's end of its pipe open itself, so it never saw the build stop and was
+    killed after waiting 5 s: every build with an error took 5 s longer than the checking did."""
+    from anthology.build import _Assembler
+    from anthology.errors import ProjectError
+
+    processes = []
+    real = _Assembler.__exit__
+
+    def noting(self, *exc):  # type: ignore[no-untyped-def]
+        real(self, *exc)
+        processes.append(self._process)
+
+    monkeypatch.setattr(_Assembler, "__exit__", noting)
+    root = make_project({"contributions/a.yaml": "name: A\n", "contributions/a.md": "Words."})  # no title
+    with pytest.raises(ProjectError):
+        build_book(root, tmp_path / "book.pdf")
+    assert [p.exitcode for p in processes] == [0]  # ended on its own, not killed (-9)
+
+
+def test_a_merging_process_whose_build_stopped_listening_ends_quietly(monkeypatch, capfd):
+    """Ctrl-C while the book is merged: the build closes its end and goes; the merging process must end
+    at once, without blocking on (or printing a traceback about) a book nobody reads."""
+    import anthology.assemble as assembling
+    from anthology.build import _Assembler
+
+    monkeypatch.setattr(assembling, "merge", lambda plan: b"x" * (8 << 20))  # more than a pipe holds
+    with _Assembler() as assembler:
+        assembler._connection.send("a plan")
+        process = assembler._process
+    assert process.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err
