@@ -302,7 +302,9 @@ class RecordCache:
         """The record's HMAC, over where it belongs as well as what it holds: a signed record copied
         under another key (another entry's checked form, another listing) is not this key's record."""
         assert self.key is not None
-        return hmac.new(self.key, f"{kind}/{key}\0".encode() + body, hashlib.sha256).digest()
+        signature = hmac.new(self.key, f"{kind}/{key}\0".encode(), hashlib.sha256)
+        signature.update(body)  # not concatenated: the font carrier and the index are hundreds of kilobytes
+        return signature.digest()
 
 
 class _Pickler(pickle.Pickler):
