@@ -360,6 +360,8 @@ def _map(function: Callable[[T], R], tasks: list[T], jobs: int | None) -> Iterat
     the workers inherit it instead of each loading it again (a third more CPU with two workers).
     """
     workers = min(jobs or os.cpu_count() or 1, len(tasks) // (PARALLEL_FROM // 2) or 1)
+    if multiprocessing.current_process().daemon:  # a Pool worker calling the library may have no children
+        workers = 1
     if workers > 1 and len(tasks) >= PARALLEL_FROM:
         yield function(tasks[0])
         rest = tasks[1:]
@@ -396,6 +398,9 @@ class _Assembler:
     """
 
     def __init__(self) -> None:
+        self._process: Any = None
+        if multiprocessing.current_process().daemon:
+            return  # a daemonic process (a Pool worker calling the library) may have no children: merged here
         context = multiprocessing.get_context("fork")
         self._connection, theirs = context.Pipe()
         self._process = context.Process(target=_merge_when_asked, args=(theirs, self._connection, os.getpid()),
@@ -408,6 +413,8 @@ class _Assembler:
 
     def __exit__(self, *_: object) -> None:
         """Closing the connection lets a process that was never asked end (the build stopped before assembly)."""
+        if self._process is None:
+            return
         self._connection.close()
         self._process.join(5)
         if self._process.is_alive():
@@ -416,6 +423,10 @@ class _Assembler:
 
     def merge(self, plan: Plan) -> Book:
         """:func:`~anthology.assemble.merge` in the other process; its errors are raised here."""
+        if self._process is None:
+            from .assemble import merge
+
+            return merge(plan)
         try:
             self._connection.send(plan)
             done, value = self._connection.recv()

@@ -542,3 +542,26 @@ def test_a_merging_process_whose_build_stopped_listening_ends_quietly(monkeypatc
         process = assembler._process
     assert process.exitcode == 0
     assert "Traceback" not in capfd.readouterr().err
+
+
+def _build_in_a_pool_worker(task):
+    root, target = task
+    build_book(root, target, cache=False, jobs=2)
+    return os.getpid(), target.read_bytes()
+
+
+def test_the_library_builds_in_a_daemonic_process_as_in_any_other(make_project, tmp_path, monkeypatch):
+    """A multiprocessing.Pool worker (a daemonic process, which may start no children) calling the library
+    got an AssertionError from the merging process: it merges in its own process, and lays out 12 entries
+    (enough for workers elsewhere) one by one; the bytes are those of a build here."""
+    import multiprocessing
+
+    from .conftest import writers
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    root = make_project(writers([f"Entry number {n} has a few words." for n in range(12)]))
+    here = build_book(root, tmp_path / "here.pdf", cache=False, jobs=2).book.pdf
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        pid, there = pool.map(_build_in_a_pool_worker, [(root, tmp_path / "there.pdf")])[0]
+    assert pid != os.getpid() and there == here
+    assert "Entry number 11 has a few words." in " ".join(page_texts(tmp_path / "there.pdf"))
