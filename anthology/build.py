@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import multiprocessing
 import os
+import pickle
 import re
 import signal
 import stat
@@ -456,15 +457,24 @@ def _merge_when_asked(connection: Any, builds: Any, parent: int) -> None:
         return  # the build stopped before assembly
     try:
         answer: tuple[bool, object] = (True, merge(plan))
+    except MemoryError:
+        answer = (False, AnthologyError("the book could not be assembled: the process assembling it ran out of "
+                                        "memory; nothing was written, free some memory and build again"))
     except Exception as error:  # raised again in the build, as if merging had run there
-        answer = (False, error)
-    try:
+        answer = (False, _as_sent(error))
+    with contextlib.suppress(OSError):  # the build is gone (interrupted): nobody to answer
         connection.send(answer)
-    except OSError:  # the build is gone (interrupted): nobody to answer
-        return
-    except Exception:  # an exception that cannot be pickled: its words still reach the build
-        failed = answer[1]
-        connection.send((False, RuntimeError(f"{type(failed).__name__}: {failed}")))
+
+
+def _as_sent(error: Exception) -> Exception:
+    """``error`` if the build can load it again, else a RuntimeError with its words: a local class cannot be
+    pickled, and one whose ``__init__`` wants other arguments than its ``args`` pickles but fails to load,
+    which stopped the build with a TypeError traceback from the pipe."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
 
 
 def _for_assembly(entry: Entry) -> Entry:

@@ -565,3 +565,36 @@ def test_the_library_builds_in_a_daemonic_process_as_in_any_other(make_project, 
         pid, there = pool.map(_build_in_a_pool_worker, [(root, tmp_path / "there.pdf")])[0]
     assert pid != os.getpid() and there == here
     assert "Entry number 11 has a few words." in " ".join(page_texts(tmp_path / "there.pdf"))
+
+
+class _NeedsAKeyword(Exception):
+    """Pickles (by its args) but cannot be loaded again: its __init__ wants a keyword."""
+
+    def __init__(self, words: str, *, where: str) -> None:
+        super().__init__(words)
+        self.where = where
+
+
+def test_a_merging_process_out_of_memory_or_raising_what_cannot_be_loaded_is_one_line(
+        make_project, tmp_path, monkeypatch, capsys):
+    """A MemoryError in the merging process reached the user as a traceback, and an exception that pickles
+    but cannot be unpickled stopped the build with a TypeError traceback from the pipe."""
+    import multiprocessing
+
+    import anthology.assemble as assembling
+    from anthology.cli import main
+
+    root = make_project(entry_files("A", "T", "Words."))
+    target = tmp_path / "book.pdf"
+    build_book(root, target)
+    good = target.read_bytes()
+    (root / "contributions/a.md").write_text("Other words.")
+    monkeypatch.setattr(assembling, "merge", lambda _: (_ for _ in ()).throw(MemoryError()))
+    assert main(["build", str(root), "-o", str(target)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "ran out of memory" in err and "nothing was written" in err and len(err.splitlines()) == 1
+    assert target.read_bytes() == good
+    monkeypatch.setattr(assembling, "merge", lambda _: (_ for _ in ()).throw(_NeedsAKeyword("bad", where="here")))
+    with pytest.raises(RuntimeError, match="_NeedsAKeyword: bad"):
+        build_book(root, target)
+    assert target.read_bytes() == good and multiprocessing.active_children() == []
