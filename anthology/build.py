@@ -17,6 +17,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -369,7 +370,11 @@ def _map(function: Callable[[T], R], tasks: list[T], jobs: int | None) -> Iterat
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            yield from pool.map(function, rest, chunksize=max(1, len(rest) // (workers * 8)))
+            try:
+                yield from pool.map(function, rest, chunksize=max(1, len(rest) // (workers * 8)))
+            except BrokenProcessPool:
+                raise AnthologyError("a worker process of the build ended unexpectedly (killed, or out of memory); "
+                                     "nothing was written, build again (with -j 1 to use less memory)") from None
     else:
         yield from map(function, tasks)
 

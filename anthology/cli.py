@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .errors import describe_os_error
+from .errors import AnthologyError, describe_os_error
 from .lastbuild import FORMATS
 
 if TYPE_CHECKING:
@@ -180,6 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"anthology: error: {describe_os_error(error)}", file=sys.stderr)
         return 1
+    except AnthologyError as error:  # `check` too can lose a worker process
+        print(f"anthology: error: {error}", file=sys.stderr)
+        return 1
 
 
 def _run(options: argparse.Namespace, root: Path) -> int:
@@ -264,7 +267,7 @@ def _layouts(root: Path) -> int:
 
 
 def _dist(root: Path, folder: Path | None) -> int:
-    from .errors import AnthologyError, ProjectError
+    from .errors import ProjectError
     from .release import build_release
 
     try:
@@ -323,7 +326,7 @@ def _build(root: Path, output: Path | None, **options: Any) -> int:
             return _up_to_date(root, outputs, time.perf_counter() - started)
     from .build import build_book
     from .diagnostics import plural, use_color
-    from .errors import AnthologyError, ProjectError
+    from .errors import ProjectError
 
     try:
         result = build_book(root, output, **options)

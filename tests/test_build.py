@@ -598,3 +598,41 @@ def test_a_merging_process_out_of_memory_or_raising_what_cannot_be_loaded_is_one
     with pytest.raises(RuntimeError, match="_NeedsAKeyword: bad"):
         build_book(root, target)
     assert target.read_bytes() == good and multiprocessing.active_children() == []
+
+
+
+_IN_THE_BUILD: list = []
+"""(the build's pid, the real _lay_out), set by the test below; forked workers inherit it."""
+
+
+def _die_in_a_worker(task):
+    """Laying out, except in a worker process, which is killed (as the kernel's OOM killer would)."""
+    import signal
+
+    pid, real = _IN_THE_BUILD[0]
+    if os.getpid() != pid:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(task)
+
+
+def test_a_worker_process_that_dies_is_a_one_line_error_and_the_last_good_pdf_stays(
+        make_project, tmp_path, monkeypatch, capsys):
+    """A killed worker ended `anthology build` with a BrokenProcessPool traceback (37 lines)."""
+    import multiprocessing
+
+    import anthology.build as building
+    from anthology.cli import main
+
+    from .conftest import writers
+
+    root = make_project(writers([f"Entry number {n} has a few words." for n in range(13)]))
+    target = tmp_path / "book.pdf"
+    build_book(root, target)
+    good = target.read_bytes()
+    _IN_THE_BUILD[:] = [(os.getpid(), building._lay_out)]
+    monkeypatch.setattr(building, "_lay_out", _die_in_a_worker)
+    assert main(["build", str(root), "-o", str(target), "--no-cache", "-j", "2"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("anthology: error: a worker process of the build ended unexpectedly")
+    assert len(err.splitlines()) == 1 and target.read_bytes() == good
+    assert multiprocessing.active_children() == []
